@@ -1,0 +1,136 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.querysets import HouseholdQuerySet, MembershipQuerySet, UserManager
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Stored lower-case (see save()): this unique index makes addresses unique without regard to case.
+    email = models.EmailField("email address", max_length=254, unique=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Can log into the admin site.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lower_case"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+        clash = User.objects.filter(email=self.email).exclude(pk=self.pk)
+        if self.email and clash.exists():
+            raise ValidationError({"email": "A user with this email address already exists."})
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.display_name or self.email
+
+    def get_short_name(self):
+        return self.display_name or self.email.split("@")[0]
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known IANA time zone, e.g. 'Europe/Berlin'.")
+
+
+class Household(models.Model):
+    name = models.CharField(max_length=120)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA time zone; days, weeks and months of usage follow it.",
+    )
+    members = models.ManyToManyField(User, through="Membership", related_name="households")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+class LastOwnerError(ValidationError):
+    def __init__(self):
+        super().__init__("A household must keep at least one owner.", code="last_owner")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household_id", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "household"], name="membership_user_household_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member", "viewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.household} ({self.role})"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            if self.pk and self.role != Role.OWNER:
+                stored = Membership.objects.select_for_update().filter(pk=self.pk).first()
+                if stored and stored.role == Role.OWNER and self._is_last_owner():
+                    raise LastOwnerError()
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            # Lock the household's owner rows so that two concurrent removals cannot both pass the check.
+            list(Membership.objects.owners().select_for_update().filter(household_id=self.household_id))
+            if self.role == Role.OWNER and self._is_last_owner():
+                raise LastOwnerError()
+            return super().delete(*args, **kwargs)
+
+    def _is_last_owner(self):
+        other_owners = Membership.objects.owners().filter(household_id=self.household_id).exclude(pk=self.pk)
+        return not other_owners.exists()

@@ -1,0 +1,62 @@
+from django.contrib.auth.base_user import BaseUserManager
+from django.db import models
+
+
+class UserManager(BaseUserManager):
+    """Users are identified by email, compared without regard to case."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email=(username or "").strip().lower())
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser set.")
+        return self._create_user(email, password, **extra_fields)
+
+
+def household_ids_of(user, roles=None):
+    """A subquery of the ids of the households `user` belongs to (optionally only with one of `roles`)."""
+    from accounts.models import Membership
+
+    memberships = Membership.objects.filter(user=user) if user.is_authenticated else Membership.objects.none()
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return memberships.values("household_id")
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(pk__in=household_ids_of(user))
+
+    def owned_by(self, user):
+        from accounts.models import Role
+
+        return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER]))
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Memberships of every household the user belongs to (so members can see each other)."""
+        return self.filter(household_id__in=household_ids_of(user))
+
+    def owners(self):
+        from accounts.models import Role
+
+        return self.filter(role=Role.OWNER)

@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from uuid_utils.compat import uuid7
+
+from readings.querysets import ReadingQuerySet
+from sources.metrics import validate_values
+from sources.models import DataSource
+
+
+class Reading(models.Model):
+    """The values of a source's metrics at one moment.
+
+    The id may come from the client, so that a device that lost its connection can send the same reading
+    again without storing it twice; generated ids are UUIDv7, which sort by creation time and keep the
+    primary-key index compact.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=True)
+    data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="readings")
+    timestamp = models.DateTimeField()
+    # blank=True so that an empty object reaches clean() and gets its own message.
+    values = models.JSONField(blank=True, help_text='Metric name → number, e.g. {"energy": 1234.5}.')
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReadingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp"]
+        constraints = [
+            # Also the index behind "readings of a source in a time range, newest first".
+            models.UniqueConstraint(
+                fields=["data_source", "timestamp"], name="reading_source_timestamp_unique"
+            ),
+            models.CheckConstraint(condition=~models.Q(values={}), name="reading_values_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.data_source} @ {self.timestamp.isoformat()}"
+
+    def clean(self):
+        super().clean()
+        if self.data_source_id is not None and self.values is not None:
+            try:
+                validate_values(self.values, self.data_source.metrics)
+            except ValidationError as exc:
+                raise ValidationError({"values": exc.messages}) from exc

@@ -1,0 +1,23 @@
+from django.db import models
+
+from accounts.querysets import household_ids_of
+
+
+class ReadingQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(data_source__household_id__in=household_ids_of(user))
+
+    def of_source(self, data_source):
+        return self.filter(data_source=data_source)
+
+    def between(self, start=None, end=None):
+        """Readings with start <= timestamp < end; either bound may be left open."""
+        qs = self
+        if start is not None:
+            qs = qs.filter(timestamp__gte=start)
+        if end is not None:
+            qs = qs.filter(timestamp__lt=end)
+        return qs
+
+    def newest_first(self):
+        return self.order_by("-timestamp")

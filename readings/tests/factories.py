@@ -1,0 +1,17 @@
+import datetime as dt
+
+import factory
+
+from readings.models import Reading
+from sources.tests.factories import DataSourceFactory
+
+START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+class ReadingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reading
+
+    data_source = factory.SubFactory(DataSourceFactory)
+    timestamp = factory.Sequence(lambda n: START + dt.timedelta(hours=n))
+    values = factory.Sequence(lambda n: {"energy": float(n)})

@@ -1,0 +1,60 @@
+"""The metrics of a data source and the validation of reading values against them.
+
+A source stores its metrics as ``{"energy": {"unit": "kWh", "cumulative": true}, ...}``: a dict keyed by
+metric name, so the API's ``{"name": "unit"}`` rendering and the check of a reading's values are both a
+dict look-up, with no extra query.
+"""
+
+import math
+import re
+
+from django.core.exceptions import ValidationError
+
+METRIC_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_METRICS = 16
+MAX_UNIT_LENGTH = 16
+
+
+def validate_metrics(metrics):
+    """Raise ValidationError unless `metrics` is a non-empty {name: {"unit": str, "cumulative": bool}}."""
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValidationError('A data source needs at least one metric, e.g. {"energy": {"unit": "kWh"}}.')
+    if len(metrics) > MAX_METRICS:
+        raise ValidationError(f"A data source has at most {MAX_METRICS} metrics.")
+    errors = []
+    for name, spec in metrics.items():
+        if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
+            errors.append(
+                f"Metric name {name!r} is not valid: use 1-32 lower-case letters, digits or underscores, "
+                "starting with a letter."
+            )
+            continue
+        if not isinstance(spec, dict) or set(spec) - {"unit", "cumulative"}:
+            errors.append(f"Metric {name!r} must be an object with 'unit' and 'cumulative'.")
+            continue
+        unit = spec.get("unit")
+        if not isinstance(unit, str) or not unit.strip() or len(unit) > MAX_UNIT_LENGTH:
+            errors.append(f"Metric {name!r} needs a unit of 1-{MAX_UNIT_LENGTH} characters.")
+        if not isinstance(spec.get("cumulative"), bool):
+            errors.append(f"Metric {name!r} must say whether it is cumulative (true or false).")
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_values(values, metrics):
+    """Raise ValidationError unless `values` maps some of the source's metric names to finite numbers."""
+    if not isinstance(values, dict):
+        raise ValidationError("Values must be an object mapping metric names to numbers.")
+    if not values:
+        raise ValidationError("Values must contain at least one metric.")
+    errors = []
+    for name, value in values.items():
+        if name not in metrics:
+            known = ", ".join(sorted(metrics))
+            errors.append(f"Unknown metric {name!r}; this source has: {known}.")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(f"Value of {name!r} must be a number, not {value!r}.")
+        elif not math.isfinite(value):
+            errors.append(f"Value of {name!r} must be a finite number, not {value!r}.")
+    if errors:
+        raise ValidationError(errors)

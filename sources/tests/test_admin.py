@@ -1,0 +1,45 @@
+import pytest
+from django.urls import reverse
+
+from homelog.testing import assert_constant_queries
+from sources.tests.factories import DataSourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_changelist_runs_a_constant_number_of_queries(client, staff_user):
+    client.force_login(staff_user)
+    assert_constant_queries(
+        client, reverse("admin:sources_datasource_changelist"), DataSourceFactory.create_batch
+    )
+
+
+def test_changelist_shows_metrics_and_change_form_opens(client, staff_user):
+    client.force_login(staff_user)
+    source = DataSourceFactory(
+        name="Main meter",
+        metrics={"energy": {"unit": "kWh", "cumulative": True}, "power": {"unit": "W", "cumulative": False}},
+    )
+    response = client.get(reverse("admin:sources_datasource_changelist"))
+    assert "energy (kWh), power (W)" in response.content.decode()
+    response = client.get(reverse("admin:sources_datasource_change", args=[source.pk]))
+    assert response.status_code == 200
+
+
+def test_change_form_rejects_bad_metrics(client, staff_user):
+    client.force_login(staff_user)
+    source = DataSourceFactory()
+    response = client.post(
+        reverse("admin:sources_datasource_change", args=[source.pk]),
+        {
+            "household": source.household_id,
+            "name": source.name,
+            "type": "gas",
+            "metrics": '{"Gas Volume": {"unit": "m3", "cumulative": true}}',
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Metric name &#x27;Gas Volume&#x27; is not valid" in response.content.decode()
+    source.refresh_from_db()
+    assert source.type == "electricity"

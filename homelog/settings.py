@@ -33,6 +33,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "sources",
     "readings",
@@ -87,3 +93,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "/admin/login/"
+
+# --- REST API --------------------------------------------------------------------------------------------
+
+# --- Ingestion -------------------------------------------------------------------------------------------
+
+# --- Usage -----------------------------------------------------------------------------------------------
+
+# --- Pages -----------------------------------------------------------------------------------------------
+
+# --- Cache and shared state ------------------------------------------------------------------------------
+
+# --- Serving, security and logging -----------------------------------------------------------------------

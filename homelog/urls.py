@@ -4,5 +4,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # API routes
+    # Page routes
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

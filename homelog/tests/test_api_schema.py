@@ -43,10 +43,18 @@ def test_schema_documents_errors_and_request_shapes(schema_file):
     assert sorted(login["responses"]) == ["200", "400", "401", "415", "429"]
 
 
-def test_docs_are_served_from_the_installed_package(client):
+def test_docs_are_served_from_the_installed_package_without_inline_code(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert not re.search(r"""(src|href)=["']https?://""", page)
+    # The Content-Security-Policy allows scripts and styles from homelog only: none may be inline.
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert len(re.findall(r"<script src=\"[^\"]+\"></script>", page)) == page.count("<script") == 3
+    assert "<style" not in page
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script.headers["Content-Type"].startswith("application/javascript")
+    assert 'url: "/api/schema"' in script.content.decode()
     assert client.get("/api/schema/").status_code == 200

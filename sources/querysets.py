@@ -21,3 +21,25 @@ class DataSourceQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(is_active=True)
+
+
+class DeviceTokenQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """Tokens the user may list, issue and revoke: those of sources in households they own."""
+        from accounts.models import Role
+
+        return self.filter(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_secret(self, secret):
+        """The active token with this secret, if any, with its source and household for the request."""
+        from sources.models import DeviceToken
+
+        return (
+            self.active()
+            .select_related("data_source__household")
+            .filter(secret_hash=DeviceToken.hash_secret(secret))
+            .first()
+        )

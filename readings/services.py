@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from uuid_utils import uuid7
+from uuid_utils.compat import uuid7 as compat_uuid7
 
 from readings.changes import announce_readings_changed
 from readings.models import Reading
@@ -65,16 +66,6 @@ class IngestResult:
         return [{"index": index, "errors": errors} for index, errors in sorted(self.errors.items())]
 
 
-@dataclass(slots=True)
-class _Row:
-    index: int
-    id: uuid.UUID | str
-    timestamp: dt.datetime
-    values: dict
-    # True when the client chose the id: only then can it clash with another stored reading.
-    has_client_id: bool
-
-
 def ingest_readings(source, items, *, created_by=None, partial=False, tzinfo=None):
     """Store the readings `items` (mappings with "timestamp", "values" and an optional "id") of `source`.
 
@@ -115,8 +106,9 @@ def _clean(source, items, tzinfo):
     """Validate every item; return the storable rows, the number of repeats within the batch, and
     {index: {field: [messages]}} for the bad items.
 
-    A batch that repeats a timestamp or an id keeps the first occurrence; a repeat with equal values is
-    the same reading sent twice, with other values a conflict.
+    A row is a tuple (index, id or None for a new one, timestamp, values): tuples, because this loop runs
+    once per reading of every import. A batch that repeats a timestamp or an id keeps the first
+    occurrence; a repeat with equal values is the same reading sent twice, with other values a conflict.
     """
     metrics = source.metrics
     rows = []
@@ -125,26 +117,27 @@ def _clean(source, items, tzinfo):
     first_at = {}  # timestamp -> row
     first_with_id = {}  # client id -> row
     zone = tzinfo
+    fromisoformat = dt.datetime.fromisoformat
     for index, item in enumerate(items):
-        if not isinstance(item, dict):
+        if type(item) is not dict:
             message = item.message if isinstance(item, InvalidItem) else _not_an_object(item)
             errors[index] = {NON_FIELD: [message]}
             continue
         item_errors = {}
 
         reading_id = item.get("id")
-        has_client_id = reading_id is not None
-        reading_id = _parse_id(reading_id, item_errors) if has_client_id else uuid7()
+        if reading_id is not None:
+            reading_id = _parse_id(reading_id, item_errors)
 
         value = item.get("timestamp")
         timestamp = None
-        if value is None:
-            item_errors["timestamp"] = ["This field is required."]
-        elif isinstance(value, str):
+        if type(value) is str:
             try:
-                timestamp = dt.datetime.fromisoformat(value)
+                timestamp = fromisoformat(value)
             except ValueError:
                 item_errors["timestamp"] = [f"Timestamp must be {TIMESTAMP_HELP}, not {value!r}."]
+        elif value is None:
+            item_errors["timestamp"] = ["This field is required."]
         elif isinstance(value, dt.datetime):
             timestamp = value
         else:
@@ -173,24 +166,24 @@ def _clean(source, items, tzinfo):
             errors[index] = item_errors
             continue
 
-        row = _Row(index, reading_id, timestamp, values, has_client_id)
         earlier = first_at.get(timestamp)
         if earlier is not None:
-            if earlier.values != values:
+            if earlier[3] != values:
                 errors[index] = {
                     "timestamp": [
-                        f"Item {earlier.index} of this batch has the same timestamp with other values."
+                        f"Item {earlier[0]} of this batch has the same timestamp with other values."
                     ]
                 }
-            elif has_client_id and earlier.has_client_id and reading_id != earlier.id:
-                errors[index] = {"id": [f"Item {earlier.index} of this batch is the same reading, other id."]}
+            elif reading_id is not None and earlier[1] is not None and reading_id != earlier[1]:
+                errors[index] = {"id": [f"Item {earlier[0]} of this batch is the same reading, other id."]}
             else:
                 repeats += 1
             continue
-        if has_client_id:
+        row = (index, reading_id, timestamp, values)
+        if reading_id is not None:
             earlier = first_with_id.get(reading_id)
             if earlier is not None:
-                errors[index] = {"id": [f"Item {earlier.index} of this batch already has this id."]}
+                errors[index] = {"id": [f"Item {earlier[0]} of this batch already has this id."]}
                 continue
             first_with_id[reading_id] = row
         first_at[timestamp] = row
@@ -215,82 +208,104 @@ def _parse_id(value, item_errors):
         return None
 
 
-def _conflict(row):
+def _conflict(timestamp):
     return {
         "timestamp": [
-            f"A reading with other values is already stored at {row.timestamp.isoformat()}; "
+            f"A reading with other values is already stored at {timestamp.isoformat()}; "
             "change it on its own rather than in a batch."
         ]
     }
 
 
-def _id_clash(row):
-    return {"id": [f"Id {row.id} is already used by another reading."]}
+def _id_clash(reading_id):
+    return {"id": [f"Id {reading_id} is already used by another reading."]}
 
 
-# --- PostgreSQL: COPY into a staging table, then one INSERT ... ON CONFLICT DO NOTHING ---------------------
+# --- PostgreSQL: COPY, straight into the table or through a staging table -----------------------------------
 
 STAGING_TABLE = "readings_ingest_staging"
+COLUMNS = 'id, data_source_id, "timestamp", "values", created_by_id, created_at'
 
 
 def _store_with_copy(source, rows, created_by):
-    """Return (created, existing, conflicts) after inserting the rows that are not stored yet."""
+    """Return (created, existing, conflicts) after inserting the rows that are not stored yet.
+
+    When the source has no reading in the batch's time span (new readings, the usual case) the rows are
+    copied straight into the table, the fastest write PostgreSQL has; a clash with a concurrent writer or
+    a reused id then undoes that copy and the batch takes the staging path. Otherwise the rows are copied
+    into a temporary table and inserted with ON CONFLICT DO NOTHING, and the rows that did not go in are
+    compared with what is stored.
+    """
     table = Reading._meta.db_table
-    # Metric names are [a-z0-9_] and values are numbers (both validated), so the JSON text needs no
-    # escaping for COPY's text format.
-    dumps = orjson.dumps
-    payload = b"".join(
-        b"%d\t%s\t%s\t%s\t%s\n"
-        % (
-            row.index,
-            str(row.id).encode(),
-            row.timestamp.isoformat().encode(),
-            dumps(row.values),
-            b"t" if row.has_client_id else b"f",
-        )
-        for row in rows
-    )
+    payload = _copy_payload(source, rows, created_by)
     with connection.cursor() as cursor:
-        # Dropped at commit; the DROP first allows two batches in one outer transaction.
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table}"
+            ' WHERE data_source_id = %s AND "timestamp" BETWEEN %s AND %s)',
+            [source.pk, min(row[2] for row in rows), max(row[2] for row in rows)],
+        )
+        if not cursor.fetchone()[0]:
+            try:
+                with transaction.atomic(), connection.wrap_database_errors:
+                    _copy(cursor, f"COPY {table} ({COLUMNS}) FROM STDIN", payload)
+                return len(rows), 0, {}
+            except IntegrityError:
+                pass
+
+        # Dropped at commit; the DROP first lets one outer transaction ingest two batches.
         cursor.execute(
             f"DROP TABLE IF EXISTS {STAGING_TABLE}; "
-            f"CREATE TEMPORARY TABLE {STAGING_TABLE} "
-            "(idx integer, id uuid, ts timestamptz, vals jsonb, has_client_id boolean) ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE {STAGING_TABLE} (LIKE {table}) ON COMMIT DROP"
         )
-        with cursor.cursor.copy(
-            f"COPY {STAGING_TABLE} (idx, id, ts, vals, has_client_id) FROM STDIN"
-        ) as copy:
-            copy.write(payload)
+        _copy(cursor, f"COPY {STAGING_TABLE} ({COLUMNS}) FROM STDIN", payload)
         cursor.execute(
-            f'INSERT INTO {table} (id, data_source_id, "timestamp", "values", created_by_id, created_at) '
-            f"SELECT id, %s, ts, vals, %s, %s FROM {STAGING_TABLE} ORDER BY ts "
-            "ON CONFLICT DO NOTHING",
-            [source.pk, getattr(created_by, "pk", None), timezone.now()],
+            f"INSERT INTO {table} ({COLUMNS}) SELECT {COLUMNS} FROM {STAGING_TABLE} ON CONFLICT DO NOTHING"
         )
         created = cursor.rowcount
         if created == len(rows):
             return created, 0, {}
-        # Some rows were there already: those stored with equal values are fine, the others conflict.
-        cursor.execute(
-            f"SELECT s.idx, (s.has_client_id AND EXISTS ("
-            f"  SELECT 1 FROM {table} r WHERE r.id = s.id"
-            f'  AND (r.data_source_id <> %s OR r."timestamp" <> s.ts OR r."values" <> s.vals)))'
-            f" FROM {STAGING_TABLE} s"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {table} r"
-            f'   WHERE r.data_source_id = %s AND r."timestamp" = s.ts AND r."values" = s.vals)'
-            f" OR (s.has_client_id AND EXISTS (SELECT 1 FROM {table} r WHERE r.id = s.id"
-            f'   AND (r.data_source_id <> %s OR r."timestamp" <> s.ts OR r."values" <> s.vals)))',
-            [source.pk, source.pk, source.pk],
+        # Stored with equal values is fine; another reading at that time, or one with that id, conflicts.
+        clash = (
+            f"EXISTS (SELECT 1 FROM {table} r WHERE r.id = s.id AND (r.data_source_id <> s.data_source_id"
+            ' OR r."timestamp" <> s."timestamp" OR r."values" <> s."values"))'
         )
-        bad = dict(cursor.fetchall())
+        cursor.execute(
+            f'SELECT s."timestamp", {clash} FROM {STAGING_TABLE} s WHERE {clash} OR NOT EXISTS ('
+            f"SELECT 1 FROM {table} r WHERE r.data_source_id = s.data_source_id"
+            ' AND r."timestamp" = s."timestamp" AND r."values" = s."values")'
+        )
+        bad = cursor.fetchall()
     if not bad:
         return created, len(rows) - created, {}
-    by_index = {row.index: row for row in rows}
-    conflicts = {
-        index: _id_clash(by_index[index]) if id_clash else _conflict(by_index[index])
-        for index, id_clash in sorted(bad.items())
-    }
-    return created, len(rows) - created - len(conflicts), conflicts
+    # Timestamps are unique within a cleaned batch, so they find their row.
+    at = {row[2]: row for row in rows}
+    conflicts = {}
+    for timestamp, is_id_clash in bad:
+        index, reading_id, _, _ = at[timestamp]
+        conflicts[index] = _id_clash(reading_id) if is_id_clash else _conflict(timestamp)
+    return created, len(rows) - created - len(conflicts), dict(sorted(conflicts.items()))
+
+
+def _copy_payload(source, rows, created_by):
+    """The rows as COPY text. Metric names are [a-z0-9_] and values numbers (both validated), so the JSON
+    needs no escaping."""
+    dumps = orjson.dumps
+    new_id = uuid7
+    created_by_id = "\\N" if created_by is None else created_by.pk
+    tail = f"\t{created_by_id}\t{timezone.now().isoformat()}\n"
+    source_id = source.pk
+    return "".join(
+        [
+            f"{new_id() if reading_id is None else reading_id}\t{source_id}\t{timestamp.isoformat()}\t"
+            f"{dumps(values).decode()}{tail}"
+            for _, reading_id, timestamp, values in rows
+        ]
+    ).encode()
+
+
+def _copy(cursor, statement, payload):
+    with cursor.cursor.copy(statement) as copy:
+        copy.write(payload)
 
 
 # --- Any other database: compare with what is stored, then bulk_create --------------------------------------
@@ -310,16 +325,15 @@ def _store_with_bulk_create(source, rows, created_by):
 
 
 def _compare_and_create(source, rows, created_by):
+    client_ids = [row[1] for row in rows if row[1] is not None]
+    timestamps = [row[2] for row in rows]
     stored_at = {}
     stored_by_id = {}
-    client_ids = [row.id for row in rows if row.has_client_id]
-    timestamps = [row.timestamp for row in rows]
     for start in range(0, len(timestamps), LOOKUP_CHUNK):
         stored_at.update(
-            (timestamp, (reading_id, values))
-            for reading_id, timestamp, values in Reading.objects.filter(
+            Reading.objects.filter(
                 data_source=source, timestamp__in=timestamps[start : start + LOOKUP_CHUNK]
-            ).values_list("id", "timestamp", "values")
+            ).values_list("timestamp", "values")
         )
     for start in range(0, len(client_ids), LOOKUP_CHUNK):
         stored_by_id.update(
@@ -332,30 +346,25 @@ def _compare_and_create(source, rows, created_by):
     new = []
     existing = 0
     conflicts = {}
-    for row in rows:
-        stored = stored_by_id.get(row.id) if row.has_client_id else None
-        if stored is not None and stored != (source.pk, row.timestamp, row.values):
-            conflicts[row.index] = _id_clash(row)
+    for index, reading_id, timestamp, values in rows:
+        by_id = stored_by_id.get(reading_id) if reading_id is not None else None
+        if by_id is not None and by_id != (source.pk, timestamp, values):
+            conflicts[index] = _id_clash(reading_id)
             continue
-        stored = stored_at.get(row.timestamp)
-        if stored is None:
-            new.append(row)
-        elif stored[1] == row.values:
+        stored_values = stored_at.get(timestamp)
+        if stored_values is None:
+            new.append(
+                Reading(
+                    id=reading_id or compat_uuid7(),
+                    data_source=source,
+                    timestamp=timestamp,
+                    values=values,
+                    created_by=created_by,
+                )
+            )
+        elif stored_values == values:
             existing += 1
         else:
-            conflicts[row.index] = _conflict(row)
-
-    Reading.objects.bulk_create(
-        [
-            Reading(
-                id=row.id if row.has_client_id else uuid.UUID(str(row.id)),
-                data_source=source,
-                timestamp=row.timestamp,
-                values=row.values,
-                created_by=created_by,
-            )
-            for row in new
-        ],
-        batch_size=LOOKUP_CHUNK,
-    )
+            conflicts[index] = _conflict(timestamp)
+    Reading.objects.bulk_create(new, batch_size=LOOKUP_CHUNK)
     return len(new), existing, conflicts

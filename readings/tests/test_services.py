@@ -169,7 +169,7 @@ def test_repeats_within_one_batch(source):
     )
     assert (result.created, result.existing) == (1, 1)
     assert result.errors == {
-        2: {"timestamp": ["Item 0 of this batch has the same timestamp with other values."]},
+        2: {"timestamp": ["Item 0 of this batch has this timestamp with other values."]},
         3: {"id": ["Item 0 of this batch is the same reading, other id."]},
         4: {"id": ["Item 0 of this batch already has this id."]},
     }
@@ -271,9 +271,7 @@ def test_bad_input_is_reported_and_nothing_stored(source, item, errors):
 
 def test_naive_timestamps_are_in_the_household_time_zone_unless_told(source):
     ingest_readings(source, [{"timestamp": "2025-01-01T00:00:00", "values": {"energy": 1}}])
-    ingest_readings(
-        source, [{"timestamp": "2025-01-01T00:00:00", "values": {"energy": 2}}], tzinfo=dt.UTC
-    )
+    ingest_readings(source, [{"timestamp": "2025-01-01T00:00:00", "values": {"energy": 2}}], tzinfo=dt.UTC)
     assert stored(source) == [
         ("2024-12-31T23:00:00+00:00", {"energy": 1}),
         ("2025-01-01T00:00:00+00:00", {"energy": 2}),

@@ -8,3 +8,6 @@ urlpatterns = [
     # Page routes
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+# Errors answer without internals; the database being away is a 503, not a 500.
+handler500 = "homelog.errors.server_error"

@@ -72,25 +72,59 @@ def ingest_readings(source, items, *, created_by=None, partial=False, tzinfo=Non
     Naive timestamps are taken in `tzinfo`, by default the source's household time zone. Returns an
     IngestResult; in atomic mode (the default) nothing is stored when any item is invalid or conflicts.
     """
+    batch = prepare_readings(source, items, created_by=created_by, tzinfo=tzinfo)
+    return store_readings(batch, partial=partial)
+
+
+@dataclass
+class PreparedBatch:
+    """Items validated and laid out for the database, not yet stored."""
+
+    source: object
+    created_by: object
+    # (index, id or None, timestamp, values) per storable item.
+    rows: list
+    # Items that repeated an earlier item of the batch exactly.
+    repeats: int
+    errors: dict
+    # The rows as COPY text, on PostgreSQL.
+    payload: bytes | None
+
+
+def prepare_readings(source, items, *, created_by=None, tzinfo=None):
+    """The first half of `ingest_readings`: validation and layout, pure Python with no query when `tzinfo`
+    is given, so that an import can prepare the next batch while the database stores this one."""
     rows, repeats, errors = _clean(source, items, tzinfo)
+    payload = _copy_payload(source, rows, created_by) if rows and connection.vendor == "postgresql" else None
+    return PreparedBatch(source, created_by, rows, repeats, errors, payload)
+
+
+def store_readings(batch, *, partial=False):
+    """The second half of `ingest_readings`: store a prepared batch in one transaction."""
+    errors = batch.errors
     if errors and not partial:
         return IngestResult(errors=errors, stored=False)
-    if not rows:
-        return IngestResult(existing=repeats, errors=errors)
+    if not batch.rows:
+        return IngestResult(existing=batch.repeats, errors=errors)
 
-    store = _store_with_copy if connection.vendor == "postgresql" else _store_with_bulk_create
+    source = batch.source
     try:
         with transaction.atomic():
-            created, existing, conflicts = store(source, rows, created_by)
+            if batch.payload is not None:
+                created, existing, conflicts = _store_with_copy(source, batch.rows, batch.payload)
+            else:
+                created, existing, conflicts = _store_with_bulk_create(source, batch.rows, batch.created_by)
             if conflicts and not partial:
                 raise _RollBack(conflicts)
             if created:
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
-        errors.update(rollback.conflicts)
-        return IngestResult(errors=dict(sorted(errors.items())), stored=False)
-    errors.update(conflicts)
-    return IngestResult(created=created, existing=existing + repeats, errors=dict(sorted(errors.items())))
+        return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)
+    return IngestResult(
+        created=created,
+        existing=existing + batch.repeats,
+        errors=dict(sorted({**errors, **conflicts}.items())),
+    )
 
 
 class _RollBack(Exception):
@@ -170,9 +204,7 @@ def _clean(source, items, tzinfo):
         if earlier is not None:
             if earlier[3] != values:
                 errors[index] = {
-                    "timestamp": [
-                        f"Item {earlier[0]} of this batch has the same timestamp with other values."
-                    ]
+                    "timestamp": [f"Item {earlier[0]} of this batch has this timestamp with other values."]
                 }
             elif reading_id is not None and earlier[1] is not None and reading_id != earlier[1]:
                 errors[index] = {"id": [f"Item {earlier[0]} of this batch is the same reading, other id."]}
@@ -227,7 +259,7 @@ STAGING_TABLE = "readings_ingest_staging"
 COLUMNS = 'id, data_source_id, "timestamp", "values", created_by_id, created_at'
 
 
-def _store_with_copy(source, rows, created_by):
+def _store_with_copy(source, rows, payload):
     """Return (created, existing, conflicts) after inserting the rows that are not stored yet.
 
     When the source has no reading in the batch's time span (new readings, the usual case) the rows are
@@ -237,7 +269,6 @@ def _store_with_copy(source, rows, created_by):
     compared with what is stored.
     """
     table = Reading._meta.db_table
-    payload = _copy_payload(source, rows, created_by)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {table}"

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from readings.csv_format import CsvHeaderError, read_csv_items
 from readings.management.commands._options import add_source_argument, source_or_error, timezone_or_error
-from readings.services import ingest_readings
+from readings.services import prepare_readings, store_readings
 
 SHOWN_SKIPS = 20
 
@@ -92,11 +92,16 @@ class Command(BaseCommand):
         shown = []
         done = 0
         rows = read_csv_items(text, source.metrics)
-        batches = self._batches(rows, options["batch_size"], raw.tell if seekable else None)
+        batches = (
+            (lines, prepare_readings(source, items, tzinfo=zone), position)
+            for lines, items, position in self._batches(
+                rows, options["batch_size"], raw.tell if seekable else None
+            )
+        )
         try:
-            # Reading and parsing the next batch overlaps with the database storing this one.
-            for lines, items, position in read_ahead(batches):
-                result = ingest_readings(source, items, partial=True, tzinfo=zone)
+            # Reading, parsing and validating the next batch overlaps with the database storing this one.
+            for lines, batch, position in read_ahead(batches):
+                result = store_readings(batch, partial=True)
                 created += result.created
                 existing += result.existing
                 for index, errors in result.errors.items():
@@ -106,7 +111,7 @@ class Command(BaseCommand):
                         shown.append((lines[index], reason))
                     if skip_writer:
                         skip_writer.writerow([lines[index], reason])
-                position = position if seekable else done + len(items)
+                position = position if seekable else done + len(lines)
                 bar.update(position - done)
                 done = position
                 bar.set_postfix(created=created, existing=existing, skipped=skips, refresh=False)

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 
 from accounts.tests.factories import HouseholdFactory
 from readings.tests.usage_helpers import add_readings, at, consumption, hourly, starts
@@ -11,11 +10,6 @@ from readings.usage import UsageError, source_usage
 from sources.tests.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
 
 
 @pytest.fixture

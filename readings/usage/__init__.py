@@ -41,7 +41,11 @@ COST_DECIMALS = 4
 
 
 class UsageError(ValueError):
-    """Arguments usage cannot be computed for (unknown metric or interval, bad range); says why."""
+    """Arguments usage cannot be computed for; the message says why, `field` names the culprit (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +123,7 @@ def _interval(value):
         return Interval(value)
     except ValueError:
         choices = ", ".join(Interval)
-        raise UsageError(f"Unknown interval {value!r}; choose one of: {choices}.") from None
+        raise UsageError(f"Unknown interval {value!r}; choose one of: {choices}.", "interval") from None
 
 
 def resolve_range(tz, interval, start=None, end=None, now=None):
@@ -193,7 +197,7 @@ def source_usage(source, metric, start=None, end=None, interval=Interval.DAY, no
     """
     if metric not in source.metrics:
         known = ", ".join(source.metric_names)
-        raise UsageError(f"Unknown metric {metric!r}; this source has: {known}.")
+        raise UsageError(f"Unknown metric {metric!r}; this source has: {known}.", "metric")
     interval = _interval(interval)
     tz = source.household.tzinfo
     start, end = resolve_range(tz, interval, start, end, now)

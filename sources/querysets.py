@@ -51,3 +51,25 @@ class DataSourceQuerySet(models.QuerySet):
     def for_api(self):
         """What the API's and the pages' source lists show: counts and the latest reading, in one query."""
         return self.with_reading_count().with_latest_reading()
+
+
+class DeviceTokenQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """Tokens the user may list, issue and revoke: those of sources in households they own."""
+        from accounts.models import Role
+
+        return self.filter(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_secret(self, secret):
+        """The active token with this secret, if any, with its source and household for the request."""
+        from sources.models import DeviceToken
+
+        return (
+            self.active()
+            .select_related("data_source__household")
+            .filter(secret_hash=DeviceToken.hash_secret(secret))
+            .first()
+        )

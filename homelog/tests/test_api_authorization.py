@@ -236,6 +236,8 @@ MATRIX = [
         403,
         204,
     ),
+    ("source-usage", "get", "/api/sources/{source}/usage", None, 401, 404, 200, 200, 200),
+    ("household-usage", "get", "/api/households/{household}/usage", None, 401, 404, 200, 200, 200),
     ("schema", "get", "/api/schema", None, 200, 200, 200, 200, 200),
     ("docs", "get", "/api/docs", None, 200, 200, 200, 200, 200),
 ]

@@ -6,6 +6,8 @@ import pytest
 from accounts.models import Role
 from accounts.tests.factories import HouseholdFactory, MembershipFactory, UserFactory
 
+pytest_plugins = ["homelog.api.fixtures"]
+
 
 @pytest.fixture
 def household(db):

@@ -3,6 +3,7 @@
 Production defaults are safe; development conveniences need DEBUG=on.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -104,9 +105,68 @@ LOGIN_URL = "/admin/login/"
 
 # --- REST API --------------------------------------------------------------------------------------------
 
+REST_FRAMEWORK = {
+    # JWT first: its "WWW-Authenticate: Bearer" challenge is what makes DRF answer 401 rather than 403.
+    # Sessions let homelog's own pages call the API (with CSRF).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["homelog.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "homelog.api.pagination.LimitOffsetLinkPagination",
+    "DEFAULT_FILTER_BACKENDS": ["homelog.api.filters.FilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "homelog.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Proxies in front of homelog that set X-Forwarded-For; the client address limits failed logins.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+}
+# Failed logins allowed per email and per client address in one window, counted in the default cache.
+LOGIN_FAILURE_RATE = env.str("LOGIN_FAILURE_RATE", default="5/min")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=30)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password hash: a new password invalidates every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "homelog API",
+    "DESCRIPTION": "Households, their meters and sensors, and the readings taken from them.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "SCHEMA_COERCE_PATH_PK_SUFFIX": True,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The interactive docs are served from the installed package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "homelog.api.schema.add_error_responses",
+    ],
+}
+
 # --- Ingestion -------------------------------------------------------------------------------------------
 
 # --- Usage -----------------------------------------------------------------------------------------------
+
+# One request may ask for at most this many buckets (a year of days is 366, two months of hours 1,464).
+USAGE_MAX_BUCKETS = env.int("USAGE_MAX_BUCKETS", default=2000)
+# Cached usage is dropped as soon as a source's readings change; this only bounds what an idle cache keeps.
+USAGE_CACHE_SECONDS = env.int("USAGE_CACHE_SECONDS", default=24 * 3600)
+# Without start and end, usage covers this many buckets up to and including the current one.
+USAGE_DEFAULT_BUCKETS = {"hour": 24, "day": 30, "week": 12, "month": 12, "year": 5}
 
 # --- Pages -----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from accounts.querysets import household_ids_of
 
@@ -21,3 +22,54 @@ class DataSourceQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(is_active=True)
+
+    def with_latest_reading(self):
+        """Annotate `latest_reading_id`, `latest_reading_timestamp` and `latest_reading_values` (None when
+        the source has no reading), each a subquery that reads one row of the (source, timestamp) index."""
+        from readings.models import Reading
+
+        latest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")[:1]
+        return self.annotate(
+            latest_reading_id=models.Subquery(latest.values("id")),
+            latest_reading_timestamp=models.Subquery(latest.values("timestamp")),
+            latest_reading_values=models.Subquery(latest.values("values")),
+        )
+
+    def with_reading_count(self):
+        """Annotate `reading_count`, counted in a subquery per source rather than by joining every reading."""
+        from readings.models import Reading
+
+        counted = (
+            Reading.objects.filter(data_source=models.OuterRef("pk"))
+            .order_by()
+            .values("data_source")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(reading_count=Coalesce(models.Subquery(counted), 0))
+
+    def for_api(self):
+        """What the API's and the pages' source lists show: counts and the latest reading, in one query."""
+        return self.with_reading_count().with_latest_reading()
+
+
+class DeviceTokenQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """Tokens the user may list, issue and revoke: those of sources in households they own."""
+        from accounts.models import Role
+
+        return self.filter(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_secret(self, secret):
+        """The active token with this secret, if any, with its source and household for the request."""
+        from sources.models import DeviceToken
+
+        return (
+            self.active()
+            .select_related("data_source__household")
+            .filter(secret_hash=DeviceToken.hash_secret(secret))
+            .first()
+        )

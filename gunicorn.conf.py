@@ -17,7 +17,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or cores * 2)
 # Threads let a worker keep idle keep-alive connections and overlap database round trips; Python holds one
 # core per process at a time, so more processes than cores is what buys CPU.
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
-worker_class = "gthread"
+# One thread: plain synchronous workers (no keep-alive).
+worker_class = "gthread" if threads > 1 else "sync"
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.
 preload_app = True

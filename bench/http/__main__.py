@@ -75,6 +75,9 @@ def main():
     parser.add_argument("--connections", default="10,100")
     parser.add_argument("--only", help="comma-separated endpoint names (see the table)")
     parser.add_argument("--reseed", action="store_true", help="drop the readings and seed again")
+    parser.add_argument(
+        "--compare", default="homelog+pool,drf-baseline,floor", help="servers to compare with"
+    )
     parser.add_argument("--profile", type=Path, help="record the workers with py-spy during readings-100")
     args = parser.parse_args()
 
@@ -108,7 +111,12 @@ def main():
             body=json.dumps({"username": EMAIL, "password": PASSWORD}),
             authenticated=False,
         ),
-        Endpoint("usage", f"/api/households/{ids['household']}/usage"),
+        # Ten months of the seeded data by month, with the previous period and the year before.
+        Endpoint(
+            "usage",
+            f"/api/households/{ids['household']}/usage?start=2024-02-01T00:00:00&end=2024-12-01T00:00:00"
+            "&interval=month",
+        ),
     ]
     if args.only:
         wanted = set(args.only.split(","))
@@ -139,6 +147,7 @@ def main():
         ("drf-baseline", {**env, "DJANGO_SETTINGS_MODULE": "bench.http.baseline_settings"}, None),
         ("floor", env, "bench.http.floor:application"),
     ]
+    variants = [variant for variant in variants if variant[0] in args.compare.split(",")]
     if not args.only or "readings-100" in args.only.split(","):
         for name, variant_env, app in variants:
             with Server(name, variant_env, args.port, app=app) as server:

@@ -22,6 +22,20 @@ worker_class = "gthread" if threads > 1 else "sync"
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.
 preload_app = True
+
+
+def when_ready(server):
+    """In the master, before the first fork: import every view too (Django does it on the first request),
+    and freeze what is loaded so that the workers' garbage collection leaves those pages shared."""
+    if server.cfg.preload_app:
+        import gc
+
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 — the import is the point
+        gc.freeze()
+
+
 # A worker that grows for any reason is replaced after a while; the jitter keeps them from restarting at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 10_000)
 max_requests_jitter = max_requests // 10

@@ -22,16 +22,11 @@ from django.utils import timezone
 from uuid_utils import uuid7
 from uuid_utils.compat import uuid7 as compat_uuid7
 
+from homelog.api.moments import EARLIEST, EXAMPLE, LATEST, aware_moment, parse_moment
 from readings.changes import announce_readings_changed
 from readings.models import Reading
 from sources.metrics import validate_values
 
-# Far outside any meter's life: a timestamp out here is a unit mistake (milliseconds for seconds, a year
-# typed as 0025), not a reading.
-EARLIEST_TIMESTAMP = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-LATEST_TIMESTAMP = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
-
-TIMESTAMP_HELP = "an ISO 8601 date and time such as 2025-01-31T13:45:00+01:00"
 NON_FIELD = "non_field_errors"
 
 
@@ -168,24 +163,26 @@ def _clean(source, items, tzinfo):
         if type(value) is str:
             try:
                 timestamp = fromisoformat(value)
+                if not EARLIEST <= timestamp.date() < LATEST:
+                    raise ValueError("out of range")
             except ValueError:
-                item_errors["timestamp"] = [f"Timestamp must be {TIMESTAMP_HELP}, not {value!r}."]
-        elif value is None:
-            item_errors["timestamp"] = ["This field is required."]
+                # The API's own parser has the last word, and the message, for whatever the fast one refused.
+                try:
+                    timestamp = parse_moment(value)
+                except ValidationError as exc:
+                    item_errors["timestamp"] = exc.messages
+                    timestamp = None
         elif isinstance(value, dt.datetime):
             timestamp = value
+        elif value is None:
+            item_errors["timestamp"] = ["This field is required."]
         else:
-            item_errors["timestamp"] = [f"Timestamp must be {TIMESTAMP_HELP}, not {value!r}."]
-        if timestamp is not None:
-            if timestamp.tzinfo is None:
-                if zone is None:
-                    zone = source.household.tzinfo
-                timestamp = timestamp.replace(tzinfo=zone)
-            if not EARLIEST_TIMESTAMP <= timestamp < LATEST_TIMESTAMP:
-                item_errors["timestamp"] = [
-                    f"Timestamp {timestamp.isoformat()} is outside the years 1900 to 2199."
-                ]
-                timestamp = None
+            item_errors["timestamp"] = [f"Expected an ISO 8601 date-time ({EXAMPLE})."]
+        # A date alone (parse_moment's answer to "2025-1-5") has no tzinfo either: it becomes local midnight.
+        if timestamp is not None and getattr(timestamp, "tzinfo", None) is None:
+            if zone is None:
+                zone = source.household.tzinfo
+            timestamp = aware_moment(timestamp, zone)
 
         values = item.get("values")
         if values is None:

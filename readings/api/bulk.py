@@ -4,7 +4,6 @@ household's owners and members and from the source's own devices. Every batch go
 """
 
 import io
-import itertools
 import json
 
 import orjson
@@ -20,7 +19,7 @@ from rest_framework.views import APIView
 
 from readings.api.serializers import ValuesField
 from readings.api.views import SourceReadingsMixin
-from readings.csv_format import CsvHeaderError, read_csv_items
+from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.services import ingest_readings
 from sources.authentication import DeviceTokenAuthentication, IsAuthenticatedOrDeviceAdding, creator_of
 
@@ -171,9 +170,9 @@ class BulkReadingsView(SourceReadingsMixin, APIView):
         limit = settings.INGEST_MAX_BATCH
         if isinstance(data, CSVBody):
             try:
-                rows = read_csv_items(io.StringIO(data, newline=""), self.data_source.metrics)
                 # One past the limit is enough to refuse the batch without reading all of it.
-                items = [item for _, item in itertools.islice(rows, limit + 1)]
+                batches = read_csv_batches(io.StringIO(data, newline=""), self.data_source.metrics, limit + 1)
+                _, items = next(batches, (None, []))
             except CsvHeaderError as exc:
                 raise ValidationError({"non_field_errors": [str(exc)]}) from None
         elif isinstance(data, list):

@@ -280,9 +280,10 @@ def _store_with_copy(source, rows, payload):
             except IntegrityError:
                 pass
 
-        # Dropped at commit; the DROP first lets one outer transaction ingest two batches.
+        # Dropped at commit; the DROP first lets one outer transaction ingest two batches. No JIT: it would
+        # spend longer compiling these statements than running them.
         cursor.execute(
-            f"DROP TABLE IF EXISTS {STAGING_TABLE}; "
+            f"SET LOCAL jit = off; DROP TABLE IF EXISTS {STAGING_TABLE}; "
             f"CREATE TEMPORARY TABLE {STAGING_TABLE} (LIKE {table}) ON COMMIT DROP"
         )
         _copy(cursor, f"COPY {STAGING_TABLE} ({COLUMNS}) FROM STDIN", payload)
@@ -292,15 +293,25 @@ def _store_with_copy(source, rows, payload):
         created = cursor.rowcount
         if created == len(rows):
             return created, 0, {}
-        # Stored with equal values is fine; another reading at that time, or one with that id, conflicts.
-        clash = (
-            f"EXISTS (SELECT 1 FROM {table} r WHERE r.id = s.id AND (r.data_source_id <> s.data_source_id"
-            ' OR r."timestamp" <> s."timestamp" OR r."values" <> s."values"))'
+        # Stored with equal values is fine; another reading at that time, or one with a client's id,
+        # conflicts. Each row is looked up in the indexes (LATERAL ... LIMIT 1), whatever the table's size.
+        same_time = (
+            f'SELECT r."values" FROM {table} r'
+            ' WHERE r.data_source_id = s.data_source_id AND r."timestamp" = s."timestamp" LIMIT 1'
         )
+        if any(row[1] is not None for row in rows):
+            clash = (
+                f"SELECT r.id FROM {table} r WHERE r.id = s.id AND (r.data_source_id <> s.data_source_id"
+                ' OR r."timestamp" <> s."timestamp" OR r."values" <> s."values") LIMIT 1'
+            )
+        else:
+            # Ids made here are new: only a client's own id can belong to another reading.
+            clash = "SELECT NULL::uuid AS id WHERE false"
         cursor.execute(
-            f'SELECT s."timestamp", {clash} FROM {STAGING_TABLE} s WHERE {clash} OR NOT EXISTS ('
-            f"SELECT 1 FROM {table} r WHERE r.data_source_id = s.data_source_id"
-            ' AND r."timestamp" = s."timestamp" AND r."values" = s."values")'
+            f'SELECT s."timestamp", clash.id IS NOT NULL FROM {STAGING_TABLE} s'
+            f" LEFT JOIN LATERAL ({same_time}) same_time ON true"
+            f" LEFT JOIN LATERAL ({clash}) clash ON true"
+            ' WHERE same_time."values" IS DISTINCT FROM s."values" OR clash.id IS NOT NULL'
         )
         bad = cursor.fetchall()
     if not bad:

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from readings.models import Reading
 from readings.tests.factories import ReadingFactory
+from readings.tests.helpers import stored
 from sources.models import DeviceToken
 from sources.tests.factories import DataSourceFactory
 
@@ -38,15 +39,6 @@ def post_json(client, url, body):
     return client.post(
         url, orjson.dumps(body) if not isinstance(body, str) else body, content_type="application/json"
     )
-
-
-def stored(source):
-    return [
-        (timestamp.isoformat(), values)
-        for timestamp, values in Reading.objects.of_source(source)
-        .order_by("timestamp")
-        .values_list("timestamp", "values")
-    ]
 
 
 def device(source):

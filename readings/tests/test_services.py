@@ -12,6 +12,7 @@ from readings.changes import readings_changed
 from readings.models import Reading
 from readings.services import InvalidItem, ingest_readings
 from readings.tests.factories import ReadingFactory
+from readings.tests.helpers import stored
 from sources.tests.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +24,6 @@ ID_B = uuid.UUID("0193a0e2-0000-7000-8000-00000000000b")
 
 def at(hours):
     return (T0 + dt.timedelta(hours=hours)).isoformat()
-
-
-def stored(source):
-    return sorted(
-        (timestamp.isoformat(), values)
-        for timestamp, values in Reading.objects.filter(data_source=source).values_list("timestamp", "values")
-    )
 
 
 @pytest.fixture(params=["default", "bulk_create"])

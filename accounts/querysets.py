@@ -50,6 +50,11 @@ class HouseholdQuerySet(models.QuerySet):
 
         return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER]))
 
+    def with_rights_of(self, user):
+        """Annotate `user_is_owner`: whether `user` may change the household's settings."""
+        owned = self.model._default_manager.owned_by(user)
+        return self.annotate(user_is_owner=models.Exists(owned.filter(pk=models.OuterRef("pk"))))
+
 
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -1,10 +1,13 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # API routes
     # Page routes
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("sources.urls")),
+    path("", include("readings.urls")),
+    path("", include("accounts.urls")),
 ]
+
+handler400 = "sources.views.bad_request"

@@ -21,3 +21,17 @@ class ReadingQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-timestamp")
+
+    def editable_by(self, user):
+        """Readings the user may change or delete: every reading of a household they own, and the ones
+        they created themselves in a household where they are a member. Viewers change nothing."""
+        from accounts.models import Role
+
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            models.Q(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+            | models.Q(
+                data_source__household_id__in=household_ids_of(user, roles=[Role.MEMBER]), created_by=user
+            )
+        )

@@ -22,6 +22,7 @@ def timezone_choices():
 
 class HouseholdForm(forms.ModelForm):
     timezone = forms.ChoiceField(
+        label="Time zone",
         choices=timezone_choices,
         help_text="Days, weeks and months of usage follow this time zone.",
     )

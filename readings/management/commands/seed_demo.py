@@ -23,7 +23,6 @@ DEMO_PASSWORD = "homelog-demo"
 DEMO_HOUSEHOLD = "Demo household"
 DEMO_TIMEZONE = "Europe/Berlin"
 MEMBER_EMAIL = "sam@example.com"
-HISTORY = dt.timedelta(days=365)
 HOUR = dt.timedelta(hours=1)
 
 
@@ -159,14 +158,20 @@ SOURCES = [
 class Command(BaseCommand):
     help = "Create (or bring up to date) a demo household with a year of readings and print its login."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days", type=int, default=365, help="How much history a new demo gets (default: a year)."
+        )
+
+    def handle(self, *args, days, **options):
         now = timezone.now()
+        history = dt.timedelta(days=days)
         with transaction.atomic():
             user, member, household = self._people_and_household()
             created = {}
             for spec in SOURCES:
                 source = self._source(spec, household, user)
-                rows = self._readings(spec, source, now, readers=[user, member])
+                rows = self._readings(spec, source, now, history, readers=[user, member])
                 Reading.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
                 created[source.name] = len(rows)
             # bulk_create sends no signals: say once that these sources changed.
@@ -216,12 +221,12 @@ class Command(BaseCommand):
             source.save(update_fields=["metrics", "updated_at"])
         return source
 
-    def _readings(self, spec, source, now, readers):
-        """The readings from the newest stored one (or a year ago) up to `now`; `readers` take turns at
+    def _readings(self, spec, source, now, history, readers):
+        """The readings from the newest stored one (or `history` ago) up to `now`; `readers` take turns at
         the meters read by hand."""
         latest = Reading.objects.of_source(source).order_by("-timestamp").values_list("timestamp", "values")
         latest = latest.first()
-        start = now - HISTORY if latest is None else max(latest[0], now - HISTORY)
+        start = now - history if latest is None else max(latest[0], now - history)
         start = start.replace(minute=0, second=0, microsecond=0)
         tz = source.household.tzinfo
         rng = random.Random(f"{spec.name}:{start.isoformat()}")
@@ -235,10 +240,8 @@ class Command(BaseCommand):
         metric = next(iter(spec.metrics))
         register = spec.first_register if latest is None else latest[1].get(metric, spec.first_register)
         # The demo's water meter was swapped for a new one, to show that a reset is not negative use.
-        replaced_at = (
-            start + dt.timedelta(days=245) if latest is None and spec.type == SourceType.WATER else None
-        )
-        next_visit = self._next_visit(spec, start, tz, rng) if spec.by_hand else None
+        replaced_at = start + history * 2 / 3 if latest is None and spec.type == SourceType.WATER else None
+        visits = self._visits(spec, latest[0] if latest else start, now, tz) if spec.by_hand else []
         clouds = 1.0
         rows = []
         for moment in moments:
@@ -252,21 +255,30 @@ class Command(BaseCommand):
                 rows.append(
                     Reading(data_source=source, timestamp=moment, values={metric: round(register, 3)})
                 )
-            elif moment >= next_visit:
-                rows.append(
-                    Reading(data_source=source, timestamp=next_visit, values={metric: round(register, 3)})
+            elif visits and moment >= visits[0]:
+                reading = Reading(
+                    data_source=source, timestamp=visits.pop(0), values={metric: round(register, 3)}
                 )
-                next_visit = self._next_visit(spec, moment, tz, rng)
+                reading.created_by = rng.choice(readers)
+                rows.append(reading)
         return rows
 
     @staticmethod
-    def _next_visit(spec, after, tz, rng):
-        """When someone next reads a meter by hand: the water meter most mornings, the gas meter every few
-        days at any time of the day."""
-        if spec.type == SourceType.WATER:
-            days, hour = rng.choice([1, 1, 1, 2]), rng.randint(6, 8)
-        else:
-            days, hour = rng.choice([2, 3, 3, 4, 5]), rng.randint(7, 20)
-        local_day = timezone.localtime(after, tz).date() + dt.timedelta(days=days)
-        local = dt.datetime.combine(local_day, dt.time(hour, rng.randint(0, 59)), tzinfo=tz)
-        return local.astimezone(dt.UTC)
+    def _visits(spec, start, end, tz):
+        """When someone reads a meter by hand between `start` and `end`: the water meter most mornings, the
+        gas meter every few days at any time of the day. Each day decides for itself, so that running the
+        command again picks the same times."""
+        visits = []
+        day = timezone.localtime(start, tz).date()
+        while day <= timezone.localtime(end, tz).date():
+            rng = random.Random(f"{spec.name}:{day.isoformat()}")
+            if spec.type == SourceType.WATER:
+                visit = rng.random() < 0.8 and dt.time(rng.randint(6, 8), rng.randint(0, 59))
+            else:
+                visit = rng.random() < 0.3 and dt.time(rng.randint(7, 20), rng.randint(0, 59))
+            if visit:
+                moment = dt.datetime.combine(day, visit, tzinfo=tz).astimezone(dt.UTC)
+                if start < moment <= end:
+                    visits.append(moment)
+            day += dt.timedelta(days=1)
+        return visits

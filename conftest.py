@@ -6,6 +6,8 @@ import pytest
 from accounts.models import Role
 from accounts.tests.factories import HouseholdFactory, MembershipFactory, UserFactory
 
+pytest_plugins = ["homelog.api.fixtures"]
+
 
 @pytest.fixture
 def household(db):
@@ -50,3 +52,12 @@ def staff_user(db):
 def fast_password_hashing(settings):
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def static_files_without_manifest(settings):
+    # Production serves hashed names from collectstatic's manifest; tests render pages without running it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -50,6 +50,19 @@ class HouseholdQuerySet(models.QuerySet):
 
         return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER]))
 
+    def writable_by(self, user):
+        """Households where the user may add sources and readings: owners and members, not viewers."""
+        from accounts.models import Role
+
+        return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER, Role.MEMBER]))
+
+    def with_role_of(self, user):
+        """Annotate `role`: the user's role in each household (None where they have none)."""
+        from accounts.models import Membership
+
+        role = Membership.objects.filter(household=models.OuterRef("pk"), user=user).values("role")[:1]
+        return self.annotate(role=models.Subquery(role))
+
     def with_rights_of(self, user):
         """Annotate `user_is_owner`: whether `user` may change the household's settings."""
         owned = self.model._default_manager.owned_by(user)

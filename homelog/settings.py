@@ -3,6 +3,7 @@
 Production defaults are safe; development conveniences need DEBUG=on.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "accounts",
     "sources",
@@ -46,7 +48,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "homelog.requestlog.RequestLogMiddleware",
+    "homelog.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "homelog.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "homelog.urls"
@@ -94,9 +101,61 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 # --- REST API --------------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # JWT first: its "WWW-Authenticate: Bearer" challenge is what makes DRF answer 401 rather than 403.
+    # Sessions let homelog's own pages call the API (with CSRF).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["homelog.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "homelog.api.pagination.LimitOffsetLinkPagination",
+    "DEFAULT_FILTER_BACKENDS": ["homelog.api.filters.FilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "homelog.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Proxies in front of homelog that set X-Forwarded-For; the client address limits failed logins.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+}
+# Failed logins allowed per email and per client address in one window, counted in the default cache.
+LOGIN_FAILURE_RATE = env.str("LOGIN_FAILURE_RATE", default="5/min")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=30)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password hash: a new password invalidates every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "homelog API",
+    "DESCRIPTION": "Households, their meters and sensors, and the readings taken from them.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "SCHEMA_COERCE_PATH_PK_SUFFIX": True,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The interactive docs are served from the installed package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "homelog.api.schema.add_error_responses",
+    ],
+}
 
 # --- Ingestion -------------------------------------------------------------------------------------------
 
@@ -120,4 +179,97 @@ STALE_AFTER_MIN_HOURS = env.int("STALE_AFTER_MIN_HOURS", default=24)
 
 # --- Cache and shared state ------------------------------------------------------------------------------
 
+# Every worker process and every app instance must see the same cache: rate-limit counters live there, and a
+# per-process cache would let each worker count logins on its own. Redis when there is one; otherwise a table
+# in the database (`manage.py createcachetable`, which `make run` and the Docker set-up run).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "homelog",
+            # Fail fast rather than hold a worker until gunicorn's timeout when Redis is away.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "homelog_cache",
+            "KEY_PREFIX": "homelog",
+        }
+    }
+
+
 # --- Serving, security and logging -----------------------------------------------------------------------
+
+# Database connections outlive a request: either each worker thread keeps its own (CONN_MAX_AGE), or, with
+# DATABASE_POOL=on, the threads of a worker process share a psycopg pool. Either way a connection is
+# checked before it is reused, so a restarted database is noticed without restarting homelog. bench/http
+# measures both.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("CONN_MAX_AGE", default=600)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Without a bound, an unreachable database host holds a worker until gunicorn's timeout.
+    connect_timeout_seconds = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout_seconds
+    if DATABASE_POOL:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+            "timeout": connect_timeout_seconds,
+        }
+
+# Static files are served by the app itself (WhiteNoise): hashed names, compressed, cached for ever.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# HTTPS means homelog is reached over TLS, directly or through a proxy that sets X-Forwarded-Proto. Turn it
+# off only to serve plain HTTP on a trusted home network (`check --deploy` will then say so).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=True)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Only homelog's own scripts, styles and images; no inline code, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Everything goes to stdout, one line per request from homelog.requestlog. Django's own per-request warnings
+# (404s and the like) would repeat those lines, so only its errors are kept.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
+    },
+    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+    },
+}

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     # API routes
+    path("api/", include("homelog.api.urls")),
     # Page routes
     path("", include("sources.urls")),
     path("", include("readings.urls")),
@@ -11,3 +12,6 @@ urlpatterns = [
 ]
 
 handler400 = "sources.views.bad_request"
+
+# Errors answer without internals; the database being away is a 503, not a 500.
+handler500 = "homelog.errors.server_error"

@@ -7,6 +7,19 @@ class ReadingQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(data_source__household_id__in=household_ids_of(user))
 
+    def editable_by(self, user):
+        """Readings the user may change or delete: every one in households they own, and in households where
+        they are a member, those they added themselves."""
+        from accounts.models import Role
+
+        if not user.is_authenticated:
+            return self.none()
+        owned = models.Q(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+        own_as_member = models.Q(
+            data_source__household_id__in=household_ids_of(user, roles=[Role.MEMBER]), created_by=user
+        )
+        return self.filter(owned | own_as_member)
+
     def of_source(self, data_source):
         return self.filter(data_source=data_source)
 
@@ -21,17 +34,3 @@ class ReadingQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-timestamp")
-
-    def editable_by(self, user):
-        """Readings the user may change or delete: every reading of a household they own, and the ones
-        they created themselves in a household where they are a member. Viewers change nothing."""
-        from accounts.models import Role
-
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            models.Q(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
-            | models.Q(
-                data_source__household_id__in=household_ids_of(user, roles=[Role.MEMBER]), created_by=user
-            )
-        )

@@ -41,6 +41,13 @@ def validate_metrics(metrics):
         raise ValidationError(errors)
 
 
+def _is_finite(number):
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too large for a float, e.g. 1 followed by 400 zeros
+        return False
+
+
 def validate_values(values, metrics):
     """Raise ValidationError unless `values` maps some of the source's metric names to finite numbers."""
     if not isinstance(values, dict):
@@ -54,7 +61,14 @@ def validate_values(values, metrics):
             errors.append(f"Unknown metric {name!r}; this source has: {known}.")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             errors.append(f"Value of {name!r} must be a number, not {value!r}.")
-        elif not math.isfinite(value):
+        elif not _is_finite(value):
             errors.append(f"Value of {name!r} must be a finite number, not {value!r}.")
     if errors:
         raise ValidationError(errors)
+
+
+def _is_finite(number):
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too large for a float, e.g. 1 followed by 400 zeros
+        return False

@@ -1,10 +1,15 @@
+import datetime as dt
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Household
 from sources.metrics import validate_metrics
-from sources.querysets import DataSourceQuerySet
+from sources.querysets import DataSourceQuerySet, DeviceTokenQuerySet
 
 
 class SourceType(models.TextChoices):
@@ -78,3 +83,69 @@ class DataSource(models.Model):
 
     def is_cumulative(self, metric):
         return bool(self.metrics[metric]["cumulative"])
+
+
+class DeviceToken(models.Model):
+    """A secret that lets one device add readings to one source, and do nothing else.
+
+    Only a SHA-256 hash of the secret is stored: the secret is random and long, so a slow password hash
+    would add nothing but time to every request, and the plain secret is shown once, when it is issued.
+    """
+
+    SECRET_PREFIX = "hlt_"
+
+    data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="device_tokens")
+    name = models.CharField(max_length=120, help_text="Which device holds it, e.g. 'Hallway meter reader'.")
+    # The first characters of the secret, so that a person can tell which token a device has.
+    prefix = models.CharField(max_length=12, editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = DeviceTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["data_source_id", "-created_at", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_secret(secret):
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def set_new_secret(self):
+        """Give the token a new random secret and return it; only its hash is kept."""
+        secret = self.SECRET_PREFIX + secrets.token_urlsafe(32)
+        self.prefix = secret[:12]
+        self.secret_hash = self.hash_secret(secret)
+        return secret
+
+    @classmethod
+    def issue(cls, *, data_source, name, created_by=None):
+        """Create a token and return it with its secret, which is not stored and cannot be shown again."""
+        token = cls(data_source=data_source, name=name, created_by=created_by)
+        secret = token.set_new_secret()
+        token.save()
+        return token, secret
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def record_use(self, *, every=dt.timedelta(minutes=1)):
+        """Note that the token was just used, writing at most once per `every` so a busy device costs
+        one UPDATE a minute, not one per request."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= every:
+            self.last_used_at = now
+            DeviceToken.objects.filter(pk=self.pk).update(last_used_at=now)

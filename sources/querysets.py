@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.querysets import household_ids_of
 
@@ -27,33 +27,68 @@ class DataSourceQuerySet(models.QuerySet):
         """Annotate `user_can_write` (may add readings) and `user_can_edit` (may change the source)."""
         manager = self.model._default_manager
         return self.annotate(
-            user_can_write=Exists(manager.writable_by(user).filter(pk=OuterRef("pk"))),
-            user_can_edit=Exists(manager.editable_by(user).filter(pk=OuterRef("pk"))),
+            user_can_write=models.Exists(manager.writable_by(user).filter(pk=models.OuterRef("pk"))),
+            user_can_edit=models.Exists(manager.editable_by(user).filter(pk=models.OuterRef("pk"))),
         )
 
     def with_latest_reading(self):
-        """Annotate `latest_reading_timestamp` and `latest_reading_values` from the newest reading.
+        """Annotate `latest_reading_id`, `latest_reading_timestamp` and `latest_reading_values` (None when
+        the source has no reading), each a subquery that reads one row of the (source, timestamp) index."""
+        from readings.models import Reading
 
-        Each is one correlated subquery that walks the (data_source, timestamp) index backwards, so a
-        list of sources costs one query however many readings they have.
-        """
-        newest = _newest_readings()
+        latest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")[:1]
         return self.annotate(
-            latest_reading_timestamp=Subquery(newest.values("timestamp")[:1]),
-            latest_reading_values=Subquery(newest.values("values")[:1], output_field=JSONField()),
+            latest_reading_id=models.Subquery(latest.values("id")),
+            latest_reading_timestamp=models.Subquery(latest.values("timestamp")),
+            latest_reading_values=models.Subquery(latest.values("values")),
         )
+
+    def with_reading_count(self):
+        """Annotate `reading_count`, counted in a subquery per source rather than by joining every reading."""
+        from readings.models import Reading
+
+        counted = (
+            Reading.objects.filter(data_source=models.OuterRef("pk"))
+            .order_by()
+            .values("data_source")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(reading_count=Coalesce(models.Subquery(counted), 0))
+
+    def for_api(self):
+        """What the API's and the pages' source lists show: counts and the latest reading, in one query."""
+        return self.with_reading_count().with_latest_reading()
 
     def with_recent_pace(self, readings=10):
         """Annotate `pace_reading_at`: the timestamp of the `readings`-th newest reading (None if fewer).
 
         With `latest_reading_timestamp` it tells how often the source was read lately, without counting rows.
         """
-        newest = _newest_readings()
-        return self.annotate(pace_reading_at=Subquery(newest.values("timestamp")[readings - 1 : readings]))
+        from readings.models import Reading
+
+        newest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")
+        nth = newest.values("timestamp")[readings - 1 : readings]
+        return self.annotate(pace_reading_at=models.Subquery(nth))
 
 
-def _newest_readings():
-    # Imported here: readings.models imports this module (through sources.models).
-    from readings.models import Reading
+class DeviceTokenQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """Tokens the user may list, issue and revoke: those of sources in households they own."""
+        from accounts.models import Role
 
-    return Reading.objects.filter(data_source=OuterRef("pk")).order_by("-timestamp")
+        return self.filter(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_secret(self, secret):
+        """The active token with this secret, if any, with its source and household for the request."""
+        from sources.models import DeviceToken
+
+        return (
+            self.active()
+            .select_related("data_source__household")
+            .filter(secret_hash=DeviceToken.hash_secret(secret))
+            .first()
+        )

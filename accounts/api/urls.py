@@ -1,0 +1,18 @@
+from django.urls import re_path
+
+from accounts.api import views
+from homelog.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+router.register("users", views.UserViewSet, basename="user")
+router.register("households", views.HouseholdViewSet, basename="household")
+router.register(r"households/(?P<household_pk>[0-9]+)/members", views.MembershipViewSet, basename="member")
+
+urlpatterns = [
+    re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
+    re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
+    re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
+    re_path(r"^auth/validate/?$", views.ValidateView.as_view(), name="auth-validate"),
+    re_path(r"^auth/password/?$", views.PasswordView.as_view(), name="auth-password"),
+    *router.urls,
+]

@@ -1,0 +1,308 @@
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth.models import update_last_login
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.api.serializers import (
+    HouseholdSerializer,
+    LoginSerializer,
+    MembershipChangeSerializer,
+    MembershipSerializer,
+    NewUserSerializer,
+    PasswordSerializer,
+    RefreshTokenSerializer,
+    TokenOwnerSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.api.throttles import FailedLoginLimit
+from accounts.models import Household, LastOwnerError, Membership, Role, User
+from accounts.services import change_password, create_household
+from homelog.api.exceptions import BEARER_CHALLENGE, Conflict, save_or_conflict
+from homelog.api.permissions import require
+
+JSON_OR_FORM = [JSONParser, FormParser]
+
+
+def _token_pair(refresh):
+    return {"access_token": str(refresh.access_token), "token_type": "bearer", "refresh_token": str(refresh)}
+
+
+def _verified_refresh_token(raw):
+    """The refresh token `raw`, if it is genuine, unexpired, not revoked and its user may still log in."""
+    try:
+        refresh = RefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidToken(
+            {"detail": f"The refresh token is not valid: {exc}", "code": "token_not_valid"}
+        ) from exc
+    user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None or refresh.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        raise InvalidToken({"detail": "The refresh token has been revoked.", "code": "token_not_valid"})
+    return refresh
+
+
+class TokenView(APIView):
+    """Views that exchange credentials or refresh tokens for tokens: no authentication, no CSRF."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = JSON_OR_FORM
+
+    def get_authenticate_header(self, request):
+        return BEARER_CHALLENGE
+
+
+class LoginView(TokenView):
+    @extend_schema(
+        operation_id="auth_login",
+        summary="Log in with email and password",
+        description="JSON or form-encoded (the OAuth2 password grant). Failed logins are limited per email "
+        "and per client address; over the limit the answer is 429 with Retry-After.",
+        request={"application/json": LoginSerializer, "application/x-www-form-urlencoded": LoginSerializer},
+        responses={200: TokenPairSerializer},
+    )
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email, password = serializer.validated_data["username"], serializer.validated_data["password"]
+        limit = FailedLoginLimit(request, email)
+        limit.attempt()
+        user = authenticate(request, username=email, password=password)
+        if user is None:
+            raise AuthenticationFailed("Incorrect email or password.", code="invalid_credentials")
+        limit.succeeded()
+        update_last_login(None, user)
+        return Response(_token_pair(RefreshToken.for_user(user)))
+
+
+class RefreshView(TokenView):
+    @extend_schema(
+        operation_id="auth_refresh",
+        summary="Exchange a refresh token for new tokens",
+        description="The refresh token is rotated: the one sent stops working.",
+        request=RefreshTokenSerializer,
+        responses={200: TokenPairSerializer},
+    )
+    def post(self, request):
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refresh = _verified_refresh_token(serializer.validated_data["refresh_token"])
+        refresh.blacklist()
+        refresh.set_jti()
+        refresh.set_exp()
+        refresh.set_iat()
+        refresh.outstand()
+        return Response(_token_pair(refresh))
+
+
+class LogoutView(TokenView):
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Revoke a refresh token",
+        request=RefreshTokenSerializer,
+        responses={204: None},
+    )
+    def post(self, request):
+        serializer = RefreshTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _verified_refresh_token(serializer.validated_data["refresh_token"]).blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ValidateView(APIView):
+    @extend_schema(
+        operation_id="auth_validate", summary="Who the token belongs to", responses=TokenOwnerSerializer
+    )
+    def get(self, request):
+        return Response(TokenOwnerSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="auth_validate_put",
+        summary="Who the token belongs to",
+        request=None,
+        responses=TokenOwnerSerializer,
+    )
+    def put(self, request):
+        return self.get(request)
+
+
+class PasswordView(APIView):
+    parser_classes = JSON_OR_FORM
+
+    @extend_schema(
+        operation_id="auth_password",
+        summary="Change the caller's password",
+        description="Every access and refresh token issued before the change stops working.",
+        request=PasswordSerializer,
+        responses={204: None},
+    )
+    def put(self, request):
+        serializer = PasswordSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        change_password(user=request.user, password=serializer.validated_data["password"])
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # Keep the page session that made the change logged in; every other session ends.
+            update_session_auth_hash(request._request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="auth_password_form",
+        summary="Change the caller's password (form-encoded)",
+        request={"application/x-www-form-urlencoded": PasswordSerializer},
+        responses={204: None},
+    )
+    def post(self, request):
+        return self.put(request)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List users (staff only)"),
+    create=extend_schema(
+        summary="Create a user (staff only)", request=NewUserSerializer, responses={201: UserSerializer}
+    ),
+    retrieve=extend_schema(summary="A user (staff only)"),
+)
+class UserViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = User.objects.order_by("id")
+    serializer_class = UserSerializer
+    permission_classes = [IsAdminUser]
+    lookup_value_regex = "[0-9]+"
+
+    def get_serializer_class(self):
+        return NewUserSerializer if self.action == "create" else UserSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = save_or_conflict(serializer, "A user with this email address already exists.")
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The caller's own account", methods=["GET"])
+    @extend_schema(summary="Change the caller's email or display name", methods=["PATCH"])
+    @action(detail=False, methods=["get", "patch"], permission_classes=[IsAuthenticated])
+    def me(self, request):
+        if request.method == "GET":
+            return Response(UserSerializer(request.user).data)
+        serializer = UserSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        save_or_conflict(serializer, "A user with this email address already exists.")
+        return Response(serializer.data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The caller's households"),
+    create=extend_schema(summary="Create a household; the caller becomes its owner"),
+    retrieve=extend_schema(summary="A household"),
+    update=extend_schema(summary="Rename a household or change its time zone (owners)"),
+    partial_update=extend_schema(summary="Rename a household or change its time zone (owners)"),
+    destroy=extend_schema(summary="Delete a household with its sources and readings (owners)"),
+)
+class HouseholdViewSet(viewsets.ModelViewSet):
+    serializer_class = HouseholdSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Household.objects.none()
+        user = self.request.user
+        return Household.objects.visible_to(user).with_role_of(user).order_by("name", "id")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        household = create_household(name=data["name"], timezone=data["timezone"], owner=self.request.user)
+        household.role = Role.OWNER
+        serializer.instance = household
+
+    def perform_update(self, serializer):
+        require(
+            Household.objects.owned_by(self.request.user),
+            serializer.instance,
+            "Only the household's owners can change it.",
+        )
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        require(
+            Household.objects.owned_by(self.request.user),
+            instance,
+            "Only the household's owners can delete it.",
+        )
+        instance.delete()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The members of a household"),
+    create=extend_schema(summary="Add an existing user by email with a role (owners)"),
+    retrieve=extend_schema(summary="One member of a household"),
+    update=extend_schema(summary="Change a member's role (owners)", request=MembershipChangeSerializer),
+    partial_update=extend_schema(
+        summary="Change a member's role (owners)", request=MembershipChangeSerializer
+    ),
+    destroy=extend_schema(summary="Remove a member (owners), or leave the household (any member)"),
+)
+class MembershipViewSet(viewsets.ModelViewSet):
+    serializer_class = MembershipSerializer
+    lookup_field = "user_id"
+    lookup_value_regex = "[0-9]+"
+
+    @property
+    def household(self):
+        if not hasattr(self, "_household"):
+            households = Household.objects.visible_to(self.request.user)
+            self._household = get_object_or_404(households, pk=self.kwargs["household_pk"])
+        return self._household
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return (
+            Membership.objects.filter(household=self.household).select_related("user").order_by("user__email")
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return MembershipChangeSerializer
+        return MembershipSerializer
+
+    def _require_owner(self, message):
+        require(Household.objects.owned_by(self.request.user), self.household, message)
+
+    def perform_create(self, serializer):
+        self._require_owner("Only the household's owners can add members.")
+        email = serializer.validated_data.pop("user")["email"]
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            raise serializers.ValidationError({"email": [f"No homelog user has the email address {email}."]})
+        save_or_conflict(
+            serializer, f"{email} is already a member of this household.", household=self.household, user=user
+        )
+
+    def perform_update(self, serializer):
+        self._require_owner("Only the household's owners can change roles.")
+        try:
+            serializer.save()
+        except LastOwnerError as exc:
+            raise Conflict(exc.message) from exc
+
+    def perform_destroy(self, instance):
+        if instance.user_id != self.request.user.pk:
+            self._require_owner("Only the household's owners can remove other members.")
+        try:
+            instance.delete()
+        except LastOwnerError as exc:
+            raise Conflict(exc.message) from exc

@@ -1,0 +1,44 @@
+"""gunicorn settings for homelog in production.
+
+    gunicorn -c gunicorn.conf.py
+
+Workers and threads come from the environment (WEB_CONCURRENCY, GUNICORN_THREADS); the defaults suit a small
+host. See README.md, "Production", for every variable and the figures behind the defaults (bench/http).
+"""
+
+import os
+
+wsgi_app = "homelog.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# The CPUs this process may run on (a container's cpuset), not the host's.
+cores = len(os.sched_getaffinity(0))
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores * 2)
+# Threads let a worker keep idle keep-alive connections and overlap database round trips; Python holds one
+# core per process at a time, so more processes than cores is what buys CPU.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+worker_class = "gthread"
+
+# The app is imported once, before the workers fork: they start faster and share its memory pages.
+preload_app = True
+# A worker that grows for any reason is replaced after a while; the jitter keeps them from restarting at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 10_000)
+max_requests_jitter = max_requests // 10
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 30
+keepalive = 5
+
+# The heartbeat file lives in memory: a container's overlay file system can stall it and get workers killed.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# homelog logs one line per request itself, with the user, to stdout (homelog/requestlog.py); gunicorn's
+# access log would be a second line per request. gunicorn's own messages (start, worker restarts) go to
+# stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Nothing here uses gunicorn's control socket, and a single path per user would clash between instances.
+control_socket_disable = True

@@ -1,0 +1,54 @@
+"""Timestamps as API clients send them: ISO 8601, with or without an offset, or a date alone.
+
+A moment without an offset is read in the household's time zone, here at the boundary and nowhere else.
+"""
+
+import contextlib
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_date, parse_datetime
+
+# Far enough for old paper logbooks and long-lived meters; beyond it a typo is likelier than a reading,
+# and the extremes of the calendar overflow when shifted to UTC.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2200, 1, 1)
+
+EXAMPLE = "e.g. 2025-01-31, 2025-01-31T07:30:00 or 2025-01-31T07:30:00+01:00"
+
+
+def parse_moment(text):
+    """A datetime (naive or aware) or a date from ISO 8601 text; ValidationError if it is neither."""
+    text = str(text).strip()
+    parsed = None
+    # A date first: parse_datetime would also take a date alone, as midnight. Both raise ValueError for
+    # well-formed impossible dates such as 2025-02-30.
+    with contextlib.suppress(ValueError):
+        parsed = parse_date(text) or parse_datetime(text)
+    if parsed is None:
+        raise ValidationError(f"{text[:40]!r} is not an ISO 8601 date or date-time ({EXAMPLE}).")
+    if not EARLIEST <= _date_of(parsed) < LATEST:
+        raise ValidationError(
+            f"{text[:40]} is outside the years {EARLIEST.year} to {LATEST.year - 1} that homelog keeps."
+        )
+    return parsed
+
+
+def _date_of(value):
+    # The calendar date as written: a time zone shifts it by hours, never past the generous bounds.
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def aware_moment(value, tzinfo, date_means_end_of_day=False):
+    """`value` (datetime or date) as an aware datetime; naive values and dates are read in `tzinfo`.
+
+    A date alone is the start of that day, or with `date_means_end_of_day` the start of the next one, so
+    that ``end=2025-01-31`` includes the whole of the 31st.
+    """
+    if not isinstance(value, dt.datetime):
+        if date_means_end_of_day:
+            value += dt.timedelta(days=1)
+        value = dt.datetime.combine(value, dt.time.min)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tzinfo)
+    return value

@@ -1,0 +1,109 @@
+"""Lists are plain JSON arrays (as home-log's were); the next page is announced in a ``Link`` header.
+
+No page counts the table: one row more than asked for is read to know whether a next page exists.
+"""
+
+import datetime as dt
+
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_OFFSET = 1_000_000_000
+
+
+def _bounded_integer(request, name, default, minimum, maximum):
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= maximum:
+        raise serializers.ValidationError(
+            {name: [f"Must be a whole number from {minimum} to {maximum}, not {raw[:40]!r}."]}
+        )
+    return value
+
+
+class LimitOffsetLinkPagination(BasePagination):
+    limit_query_param = "limit"
+    offset_query_param = "offset"
+    default_limit = 100
+    max_limit = 10_000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = _bounded_integer(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+        self.offset = _bounded_integer(request, self.offset_query_param, 0, 0, MAX_OFFSET)
+        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        self.page = rows[: self.limit]
+        return self.page
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_paginated_response(self, data):
+        next_link = self.get_next_link()
+        headers = {"Link": f'<{next_link}>; rel="next"'} if next_link else None
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.limit_query_param,
+                "in": "query",
+                "required": False,
+                "description": f"Rows per page, 1 to {self.max_limit} (default {self.default_limit}). "
+                'The next page is in the `Link: <...>; rel="next"` response header.',
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+            },
+            {
+                "name": self.offset_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Rows to skip (default 0).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+            },
+        ]
+
+
+class KeysetLinkPagination(LimitOffsetLinkPagination):
+    """Like LimitOffsetLinkPagination, but the next link continues after the last row's key.
+
+    The key is the first ordering field of the queryset (unique within the list, e.g. a reading's timestamp
+    within its source); the next link asks for rows ``before`` it when the list is descending and ``after``
+    it when ascending, so page 1,000 costs what page 1 costs. The view's FilterSet must offer those filters.
+    """
+
+    before_query_param = "before"
+    after_query_param = "after"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ordering = queryset.query.order_by or queryset.model._meta.ordering
+        first = ordering[0]
+        self.keyset_field = first.lstrip("-")
+        self.keyset_param = self.before_query_param if first.startswith("-") else self.after_query_param
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        last = self.page[-1]
+        value = last[self.keyset_field] if isinstance(last, dict) else getattr(last, self.keyset_field)
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        url = self.request.build_absolute_uri()
+        for name in (self.offset_query_param, self.before_query_param, self.after_query_param):
+            url = remove_query_param(url, name)
+        url = replace_query_param(url, self.limit_query_param, self.limit)
+        return replace_query_param(url, self.keyset_param, value)

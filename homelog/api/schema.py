@@ -1,0 +1,80 @@
+"""Error answers in the OpenAPI schema: every operation lists the errors it can give, in one shape."""
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "code": {"type": "string", "description": "What went wrong, for a program."},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Invalid input only: the messages of each field.",
+        },
+    },
+    "required": ["detail", "code"],
+}
+
+# Operations whose rows are unique in the database: a clash is 409.
+CONFLICT_OPERATIONS = {
+    "users_create",
+    "users_me_partial_update",
+    "households_members_create",
+    "households_members_update",
+    "households_members_partial_update",
+    "households_members_destroy",
+    "sources_readings_create",
+    "sources_readings_update",
+    "sources_readings_partial_update",
+}
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook; also writes paths without the optional trailing slash."""
+    result["paths"] = {path.rstrip("/"): operations for path, operations in result["paths"].items()}
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR
+    # The interactive docs' Authorize button logs in through the OAuth2 password grant.
+    components.setdefault("securitySchemes", {})["oauth2"] = {
+        "type": "oauth2",
+        "flows": {
+            "password": {"tokenUrl": "/api/auth/login", "refreshUrl": "/api/auth/refresh", "scopes": {}}
+        },
+    }
+    for path, operations in result["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+
+            def add(status, description, responses=responses):
+                responses.setdefault(
+                    str(status),
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+
+            security = operation.get("security", [])
+            if {"jwtAuth": []} in security:
+                security.append({"oauth2": []})
+            authenticated = bool(security) and {} not in security
+            parameters = {parameter["name"] for parameter in operation.get("parameters", [])}
+            if method in {"post", "put", "patch"} or parameters & {"limit", "start", "household"}:
+                add(400, "Invalid input or query parameters; `errors` gives each field's messages.")
+            if authenticated or path.startswith("/api/auth/"):
+                add(
+                    401,
+                    "Not authenticated, or the token is invalid, expired or revoked "
+                    "(`WWW-Authenticate: Bearer`).",
+                )
+            if authenticated and method in WRITES:
+                add(403, "The caller's role in the household does not allow this.")
+            if "{" in path:
+                add(404, "No such object in the caller's households.")
+            if operation.get("operationId") in CONFLICT_OPERATIONS:
+                add(409, "Clashes with what is stored (a duplicate, or the last owner).")
+            if method in {"post", "put", "patch"} and operation.get("requestBody"):
+                add(415, "The body's content type is not accepted (JSON, or form-encoded where listed).")
+            if operation.get("operationId") == "auth_login":
+                add(429, "Too many failed logins for this email or address; see Retry-After.")
+    return result

@@ -1,0 +1,23 @@
+"""Every route under /api/, named "api:<thing>-<action>"."""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.api.urls import urlpatterns as accounts_urls
+from readings.api.urls import urlpatterns as readings_urls
+from sources.api.urls import urlpatterns as sources_urls
+
+app_name = "api"
+
+urlpatterns = [
+    *accounts_urls,
+    *sources_urls,
+    *readings_urls,
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    # The split view loads its start-up script from a URL of its own: homelog's CSP allows no inline script.
+    re_path(
+        r"^docs/?$",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
+]

@@ -1,0 +1,56 @@
+"""Error answers that show nothing of homelog's internals.
+
+A database that is away (restarting, failing over, unreachable) is not a bug in homelog: it answers 503 with
+a JSON error and a Retry-After, and the next request after the database is back succeeds, because Django
+checks a kept connection before reusing it and discards one that failed.
+"""
+
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable():
+    response = JsonResponse(
+        {"detail": "The database is unavailable at the moment; please try again shortly."}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _is_database_outage(exception):
+    # Both are what psycopg and sqlite3 raise when the server or file cannot be reached, through Django's
+    # wrappers; an IntegrityError or a ProgrammingError is a bug and stays a 500.
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a view's failure to reach the database into a 503 (a single log line, no traceback)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if _is_database_outage(exception):
+            logger.warning("%s %s: database unavailable: %s", request.method, request.path, exception)
+            return database_unavailable()
+        return None
+
+
+def server_error(request):
+    """handler500: a 503 for a database outage raised outside a view (a middleware), else a plain 500."""
+    if _is_database_outage(sys.exc_info()[1]):
+        return database_unavailable()
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return HttpResponseServerError(loader.render_to_string("500.html"))

@@ -1,0 +1,241 @@
+"""homelog served as the container serves it: gunicorn with gunicorn.conf.py, DEBUG off, HTTPS on behind a
+proxy, PostgreSQL, Redis and collected static files, over real HTTP."""
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+
+from accounts.tests.factories import UserFactory
+from homelog.tests.conftest import free_port
+from homelog.tests.processes import REPOSITORY, manage, production_environment
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the production server is tested against PostgreSQL"
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/6"
+PASSWORD = "a long production password"
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    result = manage("collectstatic", "--noinput", env=production_environment(STATIC_ROOT=str(root)))
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def _database_url():
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Server:
+    """A running gunicorn, and a client that talks to it the way a TLS-terminating proxy would."""
+
+    def __init__(self, process, port, log_path):
+        self.process, self.port, self.log_path = process, port, log_path
+        self.cookies = {}
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def request(self, method, path, body=None, headers=(), proxied=True, timeout=15):
+        headers = dict(headers)
+        if proxied:
+            headers.setdefault("X-Forwarded-Proto", "https")
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            content = response.read()
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        return response, content
+
+    def get_json(self, path, **kwargs):
+        response, content = self.request("GET", path, **kwargs)
+        return response.status, json.loads(content)
+
+    def log_in_to_admin(self, email, password):
+        _, page = self.request("GET", "/admin/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": email, "password": password, "next": "/admin/"}
+        )
+        response, _ = self.request(
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"https://127.0.0.1:{self.port}",
+            },
+        )
+        return response
+
+
+@contextmanager
+def running_server(static_root, tmp_path, **environment):
+    port = free_port()
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    env = production_environment(
+        DATABASE_URL=_database_url(),
+        REDIS_URL=REDIS_URL,
+        STATIC_ROOT=str(static_root),
+        ALLOWED_HOSTS="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="2",
+        **environment,
+    )
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=REPOSITORY,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, log_path)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, f"gunicorn exited:\n{server.log()}"
+            try:
+                if server.request("GET", "/healthz", proxied=False, timeout=2)[0].status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{server.log()}"
+            time.sleep(0.05)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def admin(transactional_db):
+    # The server checks passwords with the production hasher, not the tests' fast one.
+    user = UserFactory(email="admin@example.com", staff=True)
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    return user
+
+
+@pytest.fixture
+def pbkdf2_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+@contextmanager
+def database_refusing_connections():
+    """Cut every connection to the test database but this process's own, and refuse new ones, as a database
+    that went away would; let them in again on leaving."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own_pid,) = cursor.fetchone()
+    admin_db = {**connection.get_connection_params(), "dbname": "postgres"}
+    admin_db.pop("cursor_factory", None)
+    with psycopg.connect(**admin_db, autocommit=True) as control:
+        control.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        try:
+            control.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                [name, own_pid],
+            )
+            yield
+        finally:
+            control.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+
+
+def test_production_server_serves_probes_pages_static_files_and_logs(
+    static_root, tmp_path, pbkdf2_hasher, admin
+):
+    with running_server(static_root, tmp_path) as server:
+        assert server.get_json("/healthz", proxied=False) == (200, {"status": "ok"})
+        assert server.get_json("/readyz", proxied=False) == (
+            200,
+            {"status": "ok", "database": "ok", "cache": "ok"},
+        )
+
+        # Plain HTTP is sent to HTTPS; through the proxy the page is served with its security headers.
+        response, _ = server.request("GET", "/admin/login/", proxied=False)
+        assert (response.status, response.headers["Location"]) == (
+            301,
+            f"https://127.0.0.1:{server.port}/admin/login/",
+        )
+        response = server.log_in_to_admin(admin.email, PASSWORD)
+        assert (response.status, response.headers["Location"]) == (302, "/admin/")
+        response, page = server.request("GET", "/admin/")
+        assert response.status == 200
+        assert b"Site administration" in page
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "Secure" in server.request("GET", "/admin/logout/")[0].headers.get("Set-Cookie", "Secure")
+
+        # Static files under hashed names, compressed, cached for ever.
+        stylesheet = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
+        response, _ = server.request("GET", stylesheet, headers={"Accept-Encoding": "gzip"})
+        assert response.status == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Cache-Control"] == "max-age=315360000, public, immutable"
+
+        # No internals on an error page.
+        response, page = server.request("GET", "/no-such-page/")
+        assert response.status == 404
+        assert b"Traceback" not in page and b"urlpatterns" not in page
+
+    log = server.log()
+    assert re.search(rf"GET /admin/ 200 \d+\.\dms user={admin.pk}\n", log)
+    assert re.search(r"GET /healthz 200 \d+\.\dms user=-\n", log)
+    assert PASSWORD not in log
+    assert server.cookies["sessionid"] not in log
+
+
+@pytest.mark.parametrize("pool", ["off", "on"], ids=["persistent-connections", "connection-pool"])
+def test_a_database_outage_is_a_503_and_homelog_recovers_by_itself(
+    static_root, tmp_path, pbkdf2_hasher, admin, pool
+):
+    # A short wait for a connection keeps the test quick: a pool waits that long before giving up.
+    with running_server(static_root, tmp_path, DATABASE_POOL=pool, DATABASE_CONNECT_TIMEOUT="1") as server:
+        assert server.log_in_to_admin(admin.email, PASSWORD).status == 302
+        assert server.request("GET", "/admin/")[0].status == 200
+
+        with database_refusing_connections():
+            assert server.get_json("/readyz") == (
+                503,
+                {"status": "unavailable", "database": "unreachable", "cache": "ok"},
+            )
+            assert server.get_json("/admin/") == (
+                503,
+                {"detail": "The database is unavailable at the moment; please try again shortly."},
+            )
+            assert server.get_json("/healthz") == (200, {"status": "ok"})
+
+        # Without a restart: every worker thread that saw its connection cut answers again.
+        statuses = [server.request("GET", "/admin/")[0].status for _ in range(8)]
+        assert statuses == [200] * 8
+        assert server.get_json("/readyz")[0] == 200

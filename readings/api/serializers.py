@@ -1,0 +1,58 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from homelog.api.fields import MomentField
+from readings.models import Reading
+from sources.metrics import validate_values
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+        "example": {"energy": 1234.5},
+        "description": "Metric name → a finite number, for some of the source's metrics.",
+    }
+)
+class ValuesField(serializers.JSONField):
+    def to_internal_value(self, data):
+        # JSONField would refuse 1e400 (parsed as infinity) as "not valid JSON"; validate_values says why.
+        return data
+
+
+class ReadingSerializer(serializers.ModelSerializer):
+    """One reading of the source in ``context["data_source"]``.
+
+    ``context["tzinfo"]`` (the household's zone) reads timestamps written without an offset.
+    """
+
+    data_source_id = serializers.IntegerField(read_only=True)
+    timestamp = MomentField(
+        required=False,
+        help_text="ISO 8601; without an offset, in the household's time zone. Left out on creation: now.",
+    )
+    values = ValuesField()
+    created_by_id = serializers.IntegerField(read_only=True, allow_null=True)
+    created_at = MomentField(read_only=True)
+
+    class Meta:
+        model = Reading
+        fields = ["id", "data_source_id", "timestamp", "values", "created_by_id", "created_at"]
+        read_only_fields = ["id"]
+
+    # The same columns, for lists read with values(): every list row equals this serializer's output.
+    LIST_COLUMNS = ("id", "data_source_id", "timestamp", "values", "created_by_id", "created_at")
+
+    def validate_values(self, values):
+        try:
+            validate_values(values, self.context["data_source"].metrics)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return values
+
+    def validate(self, attrs):
+        if self.instance is None and "timestamp" not in attrs:
+            attrs["timestamp"] = timezone.now()
+        return attrs

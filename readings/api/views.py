@@ -1,0 +1,110 @@
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.functional import cached_property
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from homelog.api.exceptions import save_or_conflict
+from homelog.api.fields import utc_iso
+from homelog.api.pagination import KeysetLinkPagination
+from homelog.api.permissions import require
+from readings.api.filters import ReadingFilterSet
+from readings.api.serializers import ReadingSerializer
+from readings.models import Reading
+from sources.models import DataSource
+
+UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+class SourceReadingsMixin:
+    """For views under /api/sources/{source_pk}/: the source, if the caller may see it (else 404)."""
+
+    @cached_property
+    def data_source(self):
+        sources = DataSource.objects.visible_to(self.request.user).select_related("household")
+        sources = sources.only("id", "metrics", "household_id", "household__timezone")
+        return get_object_or_404(sources, pk=self.kwargs["source_pk"])
+
+    def filter_timezone(self):
+        return self.data_source.household.tzinfo
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context.update(data_source=self.data_source, tzinfo=self.filter_timezone())
+        return context
+
+    def require_writable_source(self):
+        require(
+            DataSource.objects.writable_by(self.request.user),
+            self.data_source,
+            "Viewers cannot add readings.",
+        )
+
+
+def duplicate_message(timestamp):
+    return f"This source already has a reading at {utc_iso(timestamp)}."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A source's readings, newest first",
+        description='The next page is in the `Link: <...>; rel="next"` header; it continues after the last '
+        "row's timestamp, so deep pages are as fast as the first.",
+    ),
+    create=extend_schema(summary="Add a reading (owners and members)"),
+    retrieve=extend_schema(summary="A reading"),
+    update=extend_schema(summary="Change a reading (owners, or the member who added it)"),
+    partial_update=extend_schema(summary="Change a reading (owners, or the member who added it)"),
+    destroy=extend_schema(summary="Delete a reading (owners, or the member who added it)"),
+)
+class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
+    """The readings of one data source."""
+
+    serializer_class = ReadingSerializer
+    filterset_class = ReadingFilterSet
+    pagination_class = KeysetLinkPagination
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Reading.objects.none()
+        # The source was found through visible_to(user): its readings need no second membership check.
+        return Reading.objects.of_source(self.data_source).newest_first()
+
+    def get_object(self):
+        reading = super().get_object()
+        if self.action in ("update", "partial_update", "destroy"):
+            require(
+                Reading.objects.editable_by(self.request.user),
+                reading,
+                "Only the household's owners and the member who added a reading can change it.",
+            )
+        return reading
+
+    def list(self, request, *args, **kwargs):
+        # The hot path: columns straight from the database to orjson, no serializer per row.
+        rows = self.filter_queryset(self.get_queryset()).values(*ReadingSerializer.LIST_COLUMNS)
+        return self.get_paginated_response(self.paginate_queryset(rows))
+
+    def create(self, request, *args, **kwargs):
+        self.require_writable_source()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        timestamp = serializer.validated_data["timestamp"]
+        reading = save_or_conflict(
+            serializer, duplicate_message(timestamp), data_source=self.data_source, created_by=request.user
+        )
+        location = reverse(
+            "api:source-reading-detail", kwargs={"source_pk": self.data_source.pk, "pk": reading.pk}
+        )
+        return Response(
+            serializer.data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+    def perform_update(self, serializer):
+        timestamp = serializer.validated_data.get("timestamp", serializer.instance.timestamp)
+        save_or_conflict(serializer, duplicate_message(timestamp))

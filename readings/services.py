@@ -1,0 +1,401 @@
+"""Writes of many readings at once: the bulk endpoint, device batches and CSV import all go through
+`ingest_readings`, so they share one set of rules.
+
+The rules: every item is validated against the source's metrics; a reading that is already stored (same id,
+or same source and timestamp with equal values) is counted as existing and stored again never; the same
+timestamp with other values is a conflict reported for that item. By default a batch is atomic: one bad item
+and nothing is stored. With ``partial=True`` the good items are stored and the bad ones reported.
+
+On PostgreSQL the rows go through ``COPY`` into a temporary staging table and one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which is several times faster than row-by-row inserts and
+safe against a concurrent writer of the same rows. Other databases use ``bulk_create``.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+import orjson
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from uuid_utils import uuid7
+from uuid_utils.compat import uuid7 as compat_uuid7
+
+from readings.changes import announce_readings_changed
+from readings.models import Reading
+from sources.metrics import validate_values
+
+# Far outside any meter's life: a timestamp out here is a unit mistake (milliseconds for seconds, a year
+# typed as 0025), not a reading.
+EARLIEST_TIMESTAMP = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_TIMESTAMP = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+TIMESTAMP_HELP = "an ISO 8601 date and time such as 2025-01-31T13:45:00+01:00"
+NON_FIELD = "non_field_errors"
+
+
+class InvalidItem:
+    """An item its parser already found malformed (a CSV row with the wrong number of fields, say).
+
+    Passed among the items, it is reported at its index like any other bad item.
+    """
+
+    __slots__ = ("message",)
+
+    def __init__(self, message):
+        self.message = message
+
+
+@dataclass
+class IngestResult:
+    """What became of a batch: counts, and the errors of the items that were not stored, by index."""
+
+    created: int = 0
+    existing: int = 0
+    # index -> {field: [message, ...]}, in index order.
+    errors: dict = field(default_factory=dict)
+    # False when an atomic batch was refused as a whole.
+    stored: bool = True
+
+    @property
+    def failed(self):
+        return len(self.errors)
+
+    def errors_as_list(self):
+        return [{"index": index, "errors": errors} for index, errors in sorted(self.errors.items())]
+
+
+def ingest_readings(source, items, *, created_by=None, partial=False, tzinfo=None):
+    """Store the readings `items` (mappings with "timestamp", "values" and an optional "id") of `source`.
+
+    Naive timestamps are taken in `tzinfo`, by default the source's household time zone. Returns an
+    IngestResult; in atomic mode (the default) nothing is stored when any item is invalid or conflicts.
+    """
+    batch = prepare_readings(source, items, created_by=created_by, tzinfo=tzinfo)
+    return store_readings(batch, partial=partial)
+
+
+@dataclass
+class PreparedBatch:
+    """Items validated and laid out for the database, not yet stored."""
+
+    source: object
+    created_by: object
+    # (index, id or None, timestamp, values) per storable item.
+    rows: list
+    # Items that repeated an earlier item of the batch exactly.
+    repeats: int
+    errors: dict
+    # The rows as COPY text, on PostgreSQL.
+    payload: bytes | None
+
+
+def prepare_readings(source, items, *, created_by=None, tzinfo=None):
+    """The first half of `ingest_readings`: validation and layout, pure Python with no query when `tzinfo`
+    is given, so that an import can prepare the next batch while the database stores this one."""
+    rows, repeats, errors = _clean(source, items, tzinfo)
+    payload = _copy_payload(source, rows, created_by) if rows and connection.vendor == "postgresql" else None
+    return PreparedBatch(source, created_by, rows, repeats, errors, payload)
+
+
+def store_readings(batch, *, partial=False):
+    """The second half of `ingest_readings`: store a prepared batch in one transaction."""
+    errors = batch.errors
+    if errors and not partial:
+        return IngestResult(errors=errors, stored=False)
+    if not batch.rows:
+        return IngestResult(existing=batch.repeats, errors=errors)
+
+    source = batch.source
+    try:
+        with transaction.atomic():
+            if batch.payload is not None:
+                created, existing, conflicts = _store_with_copy(source, batch.rows, batch.payload)
+            else:
+                created, existing, conflicts = _store_with_bulk_create(source, batch.rows, batch.created_by)
+            if conflicts and not partial:
+                raise _RollBack(conflicts)
+            if created:
+                announce_readings_changed([source.pk])
+    except _RollBack as rollback:
+        return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)
+    return IngestResult(
+        created=created,
+        existing=existing + batch.repeats,
+        errors=dict(sorted({**errors, **conflicts}.items())),
+    )
+
+
+class _RollBack(Exception):
+    def __init__(self, conflicts):
+        super().__init__("conflicting readings")
+        self.conflicts = conflicts
+
+
+# --- Validation ------------------------------------------------------------------------------------------
+
+
+def _clean(source, items, tzinfo):
+    """Validate every item; return the storable rows, the number of repeats within the batch, and
+    {index: {field: [messages]}} for the bad items.
+
+    A row is a tuple (index, id or None for a new one, timestamp, values): tuples, because this loop runs
+    once per reading of every import. A batch that repeats a timestamp or an id keeps the first
+    occurrence; a repeat with equal values is the same reading sent twice, with other values a conflict.
+    """
+    metrics = source.metrics
+    rows = []
+    repeats = 0
+    errors = {}
+    first_at = {}  # timestamp -> row
+    first_with_id = {}  # client id -> row
+    zone = tzinfo
+    fromisoformat = dt.datetime.fromisoformat
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            message = item.message if isinstance(item, InvalidItem) else _not_an_object(item)
+            errors[index] = {NON_FIELD: [message]}
+            continue
+        item_errors = {}
+
+        reading_id = item.get("id")
+        if reading_id is not None:
+            reading_id = _parse_id(reading_id, item_errors)
+
+        value = item.get("timestamp")
+        timestamp = None
+        if type(value) is str:
+            try:
+                timestamp = fromisoformat(value)
+            except ValueError:
+                item_errors["timestamp"] = [f"Timestamp must be {TIMESTAMP_HELP}, not {value!r}."]
+        elif value is None:
+            item_errors["timestamp"] = ["This field is required."]
+        elif isinstance(value, dt.datetime):
+            timestamp = value
+        else:
+            item_errors["timestamp"] = [f"Timestamp must be {TIMESTAMP_HELP}, not {value!r}."]
+        if timestamp is not None:
+            if timestamp.tzinfo is None:
+                if zone is None:
+                    zone = source.household.tzinfo
+                timestamp = timestamp.replace(tzinfo=zone)
+            if not EARLIEST_TIMESTAMP <= timestamp < LATEST_TIMESTAMP:
+                item_errors["timestamp"] = [
+                    f"Timestamp {timestamp.isoformat()} is outside the years 1900 to 2199."
+                ]
+                timestamp = None
+
+        values = item.get("values")
+        if values is None:
+            item_errors["values"] = ["This field is required."]
+        else:
+            try:
+                validate_values(values, metrics)
+            except ValidationError as exc:
+                item_errors["values"] = exc.messages
+
+        if item_errors:
+            errors[index] = item_errors
+            continue
+
+        earlier = first_at.get(timestamp)
+        if earlier is not None:
+            if earlier[3] != values:
+                errors[index] = {
+                    "timestamp": [f"Item {earlier[0]} of this batch has this timestamp with other values."]
+                }
+            elif reading_id is not None and earlier[1] is not None and reading_id != earlier[1]:
+                errors[index] = {"id": [f"Item {earlier[0]} of this batch is the same reading, other id."]}
+            else:
+                repeats += 1
+            continue
+        row = (index, reading_id, timestamp, values)
+        if reading_id is not None:
+            earlier = first_with_id.get(reading_id)
+            if earlier is not None:
+                errors[index] = {"id": [f"Item {earlier[0]} of this batch already has this id."]}
+                continue
+            first_with_id[reading_id] = row
+        first_at[timestamp] = row
+        rows.append(row)
+    return rows, repeats, errors
+
+
+def _not_an_object(item):
+    shown = repr(item)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"Each reading must be an object with 'timestamp' and 'values', not {shown}."
+
+
+def _parse_id(value, item_errors):
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        item_errors["id"] = [f"Id must be a UUID, not {value!r}."]
+        return None
+
+
+def _conflict(timestamp):
+    return {
+        "timestamp": [
+            f"A reading with other values is already stored at {timestamp.isoformat()}; "
+            "change it on its own rather than in a batch."
+        ]
+    }
+
+
+def _id_clash(reading_id):
+    return {"id": [f"Id {reading_id} is already used by another reading."]}
+
+
+# --- PostgreSQL: COPY, straight into the table or through a staging table -----------------------------------
+
+STAGING_TABLE = "readings_ingest_staging"
+COLUMNS = 'id, data_source_id, "timestamp", "values", created_by_id, created_at'
+
+
+def _store_with_copy(source, rows, payload):
+    """Return (created, existing, conflicts) after inserting the rows that are not stored yet.
+
+    When the source has no reading in the batch's time span (new readings, the usual case) the rows are
+    copied straight into the table, the fastest write PostgreSQL has; a clash with a concurrent writer or
+    a reused id then undoes that copy and the batch takes the staging path. Otherwise the rows are copied
+    into a temporary table and inserted with ON CONFLICT DO NOTHING, and the rows that did not go in are
+    compared with what is stored.
+    """
+    table = Reading._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table}"
+            ' WHERE data_source_id = %s AND "timestamp" BETWEEN %s AND %s)',
+            [source.pk, min(row[2] for row in rows), max(row[2] for row in rows)],
+        )
+        if not cursor.fetchone()[0]:
+            try:
+                with transaction.atomic(), connection.wrap_database_errors:
+                    _copy(cursor, f"COPY {table} ({COLUMNS}) FROM STDIN", payload)
+                return len(rows), 0, {}
+            except IntegrityError:
+                pass
+
+        # Dropped at commit; the DROP first lets one outer transaction ingest two batches.
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {STAGING_TABLE}; "
+            f"CREATE TEMPORARY TABLE {STAGING_TABLE} (LIKE {table}) ON COMMIT DROP"
+        )
+        _copy(cursor, f"COPY {STAGING_TABLE} ({COLUMNS}) FROM STDIN", payload)
+        cursor.execute(
+            f"INSERT INTO {table} ({COLUMNS}) SELECT {COLUMNS} FROM {STAGING_TABLE} ON CONFLICT DO NOTHING"
+        )
+        created = cursor.rowcount
+        if created == len(rows):
+            return created, 0, {}
+        # Stored with equal values is fine; another reading at that time, or one with that id, conflicts.
+        clash = (
+            f"EXISTS (SELECT 1 FROM {table} r WHERE r.id = s.id AND (r.data_source_id <> s.data_source_id"
+            ' OR r."timestamp" <> s."timestamp" OR r."values" <> s."values"))'
+        )
+        cursor.execute(
+            f'SELECT s."timestamp", {clash} FROM {STAGING_TABLE} s WHERE {clash} OR NOT EXISTS ('
+            f"SELECT 1 FROM {table} r WHERE r.data_source_id = s.data_source_id"
+            ' AND r."timestamp" = s."timestamp" AND r."values" = s."values")'
+        )
+        bad = cursor.fetchall()
+    if not bad:
+        return created, len(rows) - created, {}
+    # Timestamps are unique within a cleaned batch, so they find their row.
+    at = {row[2]: row for row in rows}
+    conflicts = {}
+    for timestamp, is_id_clash in bad:
+        index, reading_id, _, _ = at[timestamp]
+        conflicts[index] = _id_clash(reading_id) if is_id_clash else _conflict(timestamp)
+    return created, len(rows) - created - len(conflicts), dict(sorted(conflicts.items()))
+
+
+def _copy_payload(source, rows, created_by):
+    """The rows as COPY text. Metric names are [a-z0-9_] and values numbers (both validated), so the JSON
+    needs no escaping."""
+    dumps = orjson.dumps
+    new_id = uuid7
+    created_by_id = "\\N" if created_by is None else created_by.pk
+    tail = f"\t{created_by_id}\t{timezone.now().isoformat()}\n"
+    source_id = source.pk
+    return "".join(
+        [
+            f"{new_id() if reading_id is None else reading_id}\t{source_id}\t{timestamp.isoformat()}\t"
+            f"{dumps(values).decode()}{tail}"
+            for _, reading_id, timestamp, values in rows
+        ]
+    ).encode()
+
+
+def _copy(cursor, statement, payload):
+    with cursor.cursor.copy(statement) as copy:
+        copy.write(payload)
+
+
+# --- Any other database: compare with what is stored, then bulk_create --------------------------------------
+
+# Below SQLite's limit on the number of parameters of one statement.
+LOOKUP_CHUNK = 500
+
+
+def _store_with_bulk_create(source, rows, created_by):
+    try:
+        with transaction.atomic():
+            return _compare_and_create(source, rows, created_by)
+    except IntegrityError:
+        # A concurrent writer stored one of these rows between the comparison and the insert: compare again.
+        with transaction.atomic():
+            return _compare_and_create(source, rows, created_by)
+
+
+def _compare_and_create(source, rows, created_by):
+    client_ids = [row[1] for row in rows if row[1] is not None]
+    timestamps = [row[2] for row in rows]
+    stored_at = {}
+    stored_by_id = {}
+    for start in range(0, len(timestamps), LOOKUP_CHUNK):
+        stored_at.update(
+            Reading.objects.filter(
+                data_source=source, timestamp__in=timestamps[start : start + LOOKUP_CHUNK]
+            ).values_list("timestamp", "values")
+        )
+    for start in range(0, len(client_ids), LOOKUP_CHUNK):
+        stored_by_id.update(
+            (reading_id, (source_id, timestamp, values))
+            for reading_id, source_id, timestamp, values in Reading.objects.filter(
+                pk__in=client_ids[start : start + LOOKUP_CHUNK]
+            ).values_list("id", "data_source_id", "timestamp", "values")
+        )
+
+    new = []
+    existing = 0
+    conflicts = {}
+    for index, reading_id, timestamp, values in rows:
+        by_id = stored_by_id.get(reading_id) if reading_id is not None else None
+        if by_id is not None and by_id != (source.pk, timestamp, values):
+            conflicts[index] = _id_clash(reading_id)
+            continue
+        stored_values = stored_at.get(timestamp)
+        if stored_values is None:
+            new.append(
+                Reading(
+                    id=reading_id or compat_uuid7(),
+                    data_source=source,
+                    timestamp=timestamp,
+                    values=values,
+                    created_by=created_by,
+                )
+            )
+        elif stored_values == values:
+            existing += 1
+        else:
+            conflicts[index] = _conflict(timestamp)
+    Reading.objects.bulk_create(new, batch_size=LOOKUP_CHUNK)
+    return len(new), existing, conflicts

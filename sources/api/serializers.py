@@ -1,0 +1,148 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Household
+from homelog.api.fields import utc_iso
+from sources.metrics import validate_metrics
+from sources.models import DataSource, SourceType
+
+CUMULATIVE = "cumulative"
+INSTANTANEOUS = "instantaneous"
+# Meters of these types count up (a register); the others sample a level. Used when a client names a
+# metric's unit but not its kind, as clients of the original service did.
+COUNTING_TYPES = {SourceType.ELECTRICITY, SourceType.GAS, SourceType.WATER, SourceType.HEAT, SourceType.SOLAR}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"energy": "kWh"},
+        "description": "Metric name → unit. On input a value may also be "
+        '{"unit": "kWh", "cumulative": true}.',
+    }
+)
+class MetricsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "enum": [CUMULATIVE, INSTANTANEOUS]},
+        "example": {"energy": CUMULATIVE},
+        "description": "Metric name → kind. On input, a metric left out is cumulative for electricity, gas, "
+        "water, heat and solar sources and instantaneous for the others.",
+    }
+)
+class MetricKindsField(serializers.JSONField):
+    pass
+
+
+class LatestReadingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    timestamp = serializers.DateTimeField()
+    values = serializers.DictField(child=serializers.FloatField())
+
+
+class DataSourceSerializer(serializers.ModelSerializer):
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
+    owner_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    metrics = MetricsField()
+    metric_kinds = MetricKindsField(required=False)
+    reading_count = serializers.IntegerField(read_only=True)
+    latest_reading = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataSource
+        fields = [
+            "id",
+            "name",
+            "description",
+            "type",
+            "household",
+            "owner_id",
+            "metrics",
+            "metric_kinds",
+            "price_per_unit",
+            "is_active",
+            "reading_count",
+            "latest_reading",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A household outside the caller's is "does not exist", exactly like one that does not.
+            self.fields["household"].queryset = Household.objects.visible_to(request.user)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # A source stays in the household it was created in.
+            self.fields["household"].read_only = True
+
+    def validate(self, attrs):
+        instance = self.instance
+        if "metrics" in attrs or "metric_kinds" in attrs:
+            source_type = attrs.get("type", instance.type if instance else SourceType.OTHER)
+            attrs["metrics"] = self._stored_metrics(
+                attrs.get("metrics", instance.units if instance else {}),
+                attrs.pop("metric_kinds", None) or (instance.metric_kinds if instance else {}),
+                source_type,
+            )
+        return attrs
+
+    def _stored_metrics(self, metrics, kinds, source_type):
+        """{"energy": "kWh"} with {"energy": "cumulative"} → {"energy": {"unit": "kWh", "cumulative": true}}.
+
+        A metric given in the stored form is kept as it is."""
+        if not isinstance(kinds, dict):
+            raise serializers.ValidationError(
+                {"metric_kinds": ['Expected an object, e.g. {"energy": "cumulative"}.']}
+            )
+        unknown = sorted(set(kinds) - set(metrics)) if isinstance(metrics, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {"metric_kinds": [f"Kinds given for metrics the source does not have: {', '.join(unknown)}."]}
+            )
+        bad_kinds = sorted(name for name, kind in kinds.items() if kind not in (CUMULATIVE, INSTANTANEOUS))
+        if bad_kinds:
+            raise serializers.ValidationError(
+                {
+                    "metric_kinds": [
+                        f"Each kind is '{CUMULATIVE}' or '{INSTANTANEOUS}'; "
+                        f"not so for: {', '.join(bad_kinds)}."
+                    ]
+                }
+            )
+        stored = metrics
+        if isinstance(metrics, dict):
+            stored = {}
+            for name, spec in metrics.items():
+                if isinstance(spec, str):
+                    kind = kinds.get(name, CUMULATIVE if source_type in COUNTING_TYPES else INSTANTANEOUS)
+                    spec = {"unit": spec, "cumulative": kind == CUMULATIVE}
+                stored[name] = spec
+        try:
+            validate_metrics(stored)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"metrics": exc.messages}) from exc
+        return stored
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["metrics"] = instance.units
+        return data
+
+    @extend_schema_field(LatestReadingSerializer(allow_null=True))
+    def get_latest_reading(self, source):
+        if getattr(source, "latest_reading_id", None) is None:
+            return None
+        return {
+            "id": str(source.latest_reading_id),
+            "timestamp": utc_iso(source.latest_reading_timestamp),
+            "values": source.latest_reading_values,
+        }

@@ -161,6 +161,13 @@ SPECTACULAR_SETTINGS = {
 
 # --- Usage -----------------------------------------------------------------------------------------------
 
+# One request may ask for at most this many buckets (a year of days is 366, two months of hours 1,464).
+USAGE_MAX_BUCKETS = env.int("USAGE_MAX_BUCKETS", default=2000)
+# Cached usage is dropped as soon as a source's readings change; this only bounds what an idle cache keeps.
+USAGE_CACHE_SECONDS = env.int("USAGE_CACHE_SECONDS", default=24 * 3600)
+# Without start and end, usage covers this many buckets up to and including the current one.
+USAGE_DEFAULT_BUCKETS = {"hour": 24, "day": 30, "week": 12, "month": 12, "year": 5}
+
 # --- Pages -----------------------------------------------------------------------------------------------
 
 # The pages' own stylesheet and icons; every package's static files are found as well.

@@ -1,9 +1,19 @@
 """Routes under /api/sources/{source_pk}/readings: register further reading endpoints on `router`."""
 
+from django.urls import re_path
+
 from homelog.api.routers import OptionalSlashRouter
-from readings.api import views
+from readings.api import usage, views
 
 router = OptionalSlashRouter()
 router.register(r"sources/(?P<source_pk>[0-9]+)/readings", views.ReadingViewSet, basename="source-reading")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(r"^sources/(?P<source_pk>[0-9]+)/usage/?$", usage.SourceUsageView.as_view(), name="source-usage"),
+    re_path(
+        r"^households/(?P<household_pk>[0-9]+)/usage/?$",
+        usage.HouseholdUsageView.as_view(),
+        name="household-usage",
+    ),
+]

@@ -1,0 +1,199 @@
+"""The database half of usage: per bucket, a handful of numbers from which Python finishes the job.
+
+For a cumulative metric the database returns, per (series, period, bucket): the first and last reading in
+the bucket (four index probes) and the sum of the increases between consecutive readings that both lie in
+the bucket (a window over the bucket's readings, `Lag` through the ORM). Readings are never sent to Python:
+what crosses a bucket edge is the pair (last reading of one bucket, first reading of a later one), at most
+one per edge, which `spread.py` divides over the buckets it spans.
+
+The ORM builds every per-series query (JSON value extraction, `has_key`, the window) for the backend at
+hand; the raw part is only the portable frame around them: a VALUES table of bucket edges computed in
+Python, and a correlated subquery per bucket. The ORM cannot join to a table that does not exist nor
+aggregate over a window, which is what the frame adds. Correlated per-bucket scans keep each window on an
+index range that is already in time order, so no reading is sorted and no row needs a time-zone conversion.
+"""
+
+import dataclasses
+import datetime as dt
+
+from django.db import connection
+from django.db.models import DateTimeField, F, FloatField, IntegerField, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Lag
+from django.utils.dateparse import parse_datetime
+
+from readings.models import Reading
+
+UTC = dt.UTC
+# Sentinel buckets before the first and after the last edge: only their last/first reading is asked for.
+EARLIEST = dt.datetime(1, 1, 2, tzinfo=UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    at: dt.datetime
+    value: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CumulativeBucket:
+    first: Point | None
+    last: Point | None
+    # Sum of max(0, increase) over consecutive readings both inside the bucket.
+    inside: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CumulativeStats:
+    before: Point | None  # the last reading before the range
+    after: Point | None  # the first reading at or after its end
+    buckets: list[CumulativeBucket]
+
+
+@dataclasses.dataclass(frozen=True)
+class InstantBucket:
+    total: float | None
+    minimum: float | None
+    maximum: float | None
+    count: int
+
+
+def _metric_value(metric):
+    # KeyTextTransform with the name as one key: a metric may contain "__", which a lookup path would split.
+    return Cast(KeyTextTransform(metric, "values"), FloatField())
+
+
+def _ref(column, field):
+    return RawSQL(column, (), output_field=field)
+
+
+def _readings_of(metric, source_column):
+    return Reading.objects.order_by().filter(
+        data_source_id=_ref(source_column, IntegerField()), values__has_key=metric
+    )
+
+
+def _in_bucket(queryset):
+    return queryset.filter(
+        timestamp__gte=_ref("bucket.lo", DateTimeField()), timestamp__lt=_ref("bucket.hi", DateTimeField())
+    )
+
+
+def _compile(queryset):
+    return queryset.query.get_compiler(connection=connection).as_sql()
+
+
+def _adapt(moment):
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _to_datetime(value):
+    # PostgreSQL returns aware datetimes; SQLite naive UTC ones, or text when it lost the column's type.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _values_table(name, columns, rows):
+    placeholders = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in rows)
+    params = [value for row in rows for value in row]
+    return f"{name} ({', '.join(columns)}) AS (VALUES {placeholders})", params
+
+
+def _cumulative_branch(metric, metric_no):
+    """SELECT for every series of one metric name: probes and the inside sum, per bucket."""
+    readings = _in_bucket(_readings_of(metric, "series.source_id"))
+    value = _metric_value(metric)
+    probes = []
+    for order, column in (("timestamp", "timestamp"), ("timestamp", "value"), ("-timestamp", "timestamp")):
+        probes.append(_compile(readings.annotate(value=value).order_by(order).values(column)[:1]))
+    probes.append(_compile(readings.annotate(value=value).order_by("-timestamp").values("value")[:1]))
+    pairs_sql, pairs_params = _compile(
+        readings.annotate(value=value, previous=Window(Lag(value), order_by=F("timestamp").asc())).values(
+            "value", "previous"
+        )
+    )
+    inside = (
+        'SELECT SUM(CASE WHEN pair."value" > pair."previous" THEN pair."value" - pair."previous" ELSE 0 END) '
+        f"FROM ({pairs_sql}) pair"
+    )
+    columns = ", ".join(f"({sql})" for sql, _ in probes)
+    sql = (
+        f"SELECT series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
+        f"CASE WHEN bucket.is_real = 1 THEN ({inside}) END "
+        f"FROM series CROSS JOIN bucket WHERE series.metric_no = {int(metric_no)}"
+    )
+    params = [p for _, probe_params in probes for p in probe_params] + list(pairs_params)
+    return sql, params
+
+
+def cumulative_stats(series, periods):
+    """Per (series index, period index): CumulativeStats, in one query.
+
+    `series` is a list of (source_id, metric); `periods` a list of edge lists as made by
+    `calendar.bucket_edges`.
+    """
+    metrics = sorted({metric for _, metric in series})
+    series_rows = [(no, source_id, metrics.index(metric)) for no, (source_id, metric) in enumerate(series)]
+    bucket_rows = []
+    for period_no, edges in enumerate(periods):
+        last = len(edges) - 1
+        bucket_rows.append((period_no, -1, _adapt(EARLIEST), _adapt(edges[0]), 0))
+        for no in range(last):
+            bucket_rows.append((period_no, no, _adapt(edges[no]), _adapt(edges[no + 1]), 1))
+        bucket_rows.append((period_no, last, _adapt(edges[-1]), _adapt(LATEST), 0))
+    series_sql, series_params = _values_table("series", ["series_no", "source_id", "metric_no"], series_rows)
+    bucket_sql, bucket_params = _values_table(
+        "bucket", ["period_no", "bucket_no", "lo", "hi", "is_real"], bucket_rows
+    )
+    branches = [_cumulative_branch(metric, no) for no, metric in enumerate(metrics)]
+    sql = f"WITH {series_sql}, {bucket_sql} " + " UNION ALL ".join(branch for branch, _ in branches)
+    params = series_params + bucket_params + [p for _, branch_params in branches for p in branch_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+
+    found = {}
+    for series_no, period_no, bucket_no, first_at, first_value, last_at, last_value, inside in rows:
+        first = Point(_to_datetime(first_at), float(first_value)) if first_at is not None else None
+        last = Point(_to_datetime(last_at), float(last_value)) if last_at is not None else None
+        found[series_no, period_no, bucket_no] = CumulativeBucket(first, last, float(inside or 0))
+    result = {}
+    for series_no in range(len(series)):
+        for period_no, edges in enumerate(periods):
+            count = len(edges) - 1
+            result[series_no, period_no] = CumulativeStats(
+                before=found[series_no, period_no, -1].last,
+                after=found[series_no, period_no, count].first,
+                buckets=[found[series_no, period_no, no] for no in range(count)],
+            )
+    return result
+
+
+def instantaneous_stats(source_id, metric, edges):
+    """Per bucket of `edges`: sum, minimum, maximum and count of the metric's readings, in one query."""
+    readings_sql, readings_params = _compile(
+        Reading.objects.order_by()
+        .filter(data_source_id=source_id, values__has_key=metric)
+        .annotate(value=_metric_value(metric))
+        .values("timestamp", "value")
+    )
+    bucket_rows = [(no, _adapt(edges[no]), _adapt(edges[no + 1])) for no in range(len(edges) - 1)]
+    bucket_sql, bucket_params = _values_table("bucket", ["bucket_no", "lo", "hi"], bucket_rows)
+    sql = (
+        f'WITH {bucket_sql} SELECT bucket.bucket_no, SUM(reading."value"), MIN(reading."value"), '
+        f'MAX(reading."value"), COUNT(*) FROM bucket JOIN ({readings_sql}) reading '
+        'ON reading."timestamp" >= bucket.lo AND reading."timestamp" < bucket.hi GROUP BY bucket.bucket_no'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bucket_params + list(readings_params))
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    empty = (None, None, None, 0)
+    return [
+        InstantBucket(
+            *(None if x is None else float(x) for x in rows.get(no, empty)[:3]), rows.get(no, empty)[3]
+        )
+        for no in range(len(edges) - 1)
+    ]

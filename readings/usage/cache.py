@@ -2,8 +2,11 @@
 
 Each source has a version token in the cache; every cached result's key contains the tokens of the sources
 it was computed from, so bumping a token (on `readings_changed`) makes the old results unreachable without
-finding them. A token that is missing (never set, or evicted) is replaced by a new one rather than read as
-a default, so an eviction can never bring back a result computed before a change.
+finding them. Tokens are written when a source is created and when its readings change, never when usage
+is read: reading them is one `get_many` whatever the number of sources (one SQL query with the database
+cache). A source whose token is missing (it predates the cache, or the token was evicted) has its usage
+computed afresh and not kept until its readings change again; a default token instead could bring back a
+result computed before a change.
 """
 
 import hashlib
@@ -11,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from readings.changes import readings_changed
@@ -23,15 +27,10 @@ def _new_token():
 
 
 def source_versions(source_ids):
-    """{source_id: version token} for `source_ids`, creating tokens that are missing."""
+    """{source_id: version token or None} for `source_ids`."""
     keys = {VERSION_KEY.format(source_id): source_id for source_id in source_ids}
     found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
-    for key in missing:
-        cache.add(key, _new_token(), timeout=None)
-    if missing:
-        found.update(cache.get_many(missing))
-    return {source_id: found[key] for key, source_id in keys.items()}
+    return {source_id: found.get(key) for key, source_id in keys.items()}
 
 
 @receiver(readings_changed, dispatch_uid="usage-cache-invalidation")
@@ -39,9 +38,18 @@ def forget_usage_of(sender, source_ids, **kwargs):
     cache.set_many({VERSION_KEY.format(source_id): _new_token() for source_id in source_ids}, timeout=None)
 
 
+@receiver(post_save, sender="sources.DataSource", dispatch_uid="usage-version-of-a-new-source")
+def _version_a_new_source(sender, instance, created, **kwargs):
+    if created:
+        cache.set(VERSION_KEY.format(instance.pk), _new_token(), timeout=None)
+
+
 def result_key(kind, sources, *parts):
-    """A cache key for a result computed from `sources` (and whatever else `parts` name)."""
+    """A cache key for a result computed from `sources` (and whatever else `parts` name), or None when a
+    source has no version token, so that the result must not be kept."""
     versions = source_versions([source.pk for source in sources])
+    if None in versions.values():
+        return None
     # created_at guards against a new source that reuses a deleted one's id (SQLite can reuse ids).
     identity = [(source.pk, source.created_at.isoformat(), versions[source.pk]) for source in sources]
     digest = hashlib.sha256(repr((identity, parts)).encode()).hexdigest()
@@ -49,6 +57,9 @@ def result_key(kind, sources, *parts):
 
 
 def cached(key, compute):
+    """compute(), or what an earlier call with the same key kept; a None key computes without keeping."""
+    if key is None:
+        return compute()
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -80,7 +80,8 @@ def next_edge(moment, interval, tz):
     """The first bucket edge strictly after `moment`."""
     if interval == Interval.HOUR:
         start = floor_edge(moment, interval, tz)
-        # Local hours start every 60 minutes except across a half-hour clock change (Lord Howe Island).
+        # Local hours start every 60 minutes, except where a time zone moves its clocks by half an hour
+        # (Lord Howe Island): there the hour after the change starts at :30, at the change itself.
         for minutes in (15, 30, 45, 60):
             candidate = start + dt.timedelta(minutes=minutes)
             local = candidate.astimezone(tz)

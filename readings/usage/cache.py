@@ -10,6 +10,7 @@ result computed before a change.
 """
 
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -19,7 +20,19 @@ from django.dispatch import receiver
 
 from readings.changes import readings_changed
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "usage:version:{}"
+
+
+def _quietly(operation, *args, default=None, **kwargs):
+    # The cache only saves work: when it is away, usage is computed afresh and writes of readings or sources
+    # still succeed.
+    try:
+        return operation(*args, **kwargs)
+    except Exception as exc:
+        logger.warning("usage cache unavailable (%s): %s", operation.__name__, exc)
+        return default
 
 
 def _new_token():
@@ -29,19 +42,22 @@ def _new_token():
 def source_versions(source_ids):
     """{source_id: version token or None} for `source_ids`."""
     keys = {VERSION_KEY.format(source_id): source_id for source_id in source_ids}
-    found = cache.get_many(keys)
+    found = _quietly(cache.get_many, keys, default={})
     return {source_id: found.get(key) for key, source_id in keys.items()}
 
 
 @receiver(readings_changed, dispatch_uid="usage-cache-invalidation")
 def forget_usage_of(sender, source_ids, **kwargs):
-    cache.set_many({VERSION_KEY.format(source_id): _new_token() for source_id in source_ids}, timeout=None)
+    tokens = {VERSION_KEY.format(source_id): _new_token() for source_id in source_ids}
+    if _quietly(cache.set_many, tokens, timeout=None, default=False) is False:
+        # Without a new token the old results would stay reachable: better to forget the old one.
+        _quietly(cache.delete_many, list(tokens))
 
 
 @receiver(post_save, sender="sources.DataSource", dispatch_uid="usage-version-of-a-new-source")
 def _version_a_new_source(sender, instance, created, **kwargs):
     if created:
-        cache.set(VERSION_KEY.format(instance.pk), _new_token(), timeout=None)
+        _quietly(cache.set, VERSION_KEY.format(instance.pk), _new_token(), timeout=None)
 
 
 def result_key(kind, sources, *parts):
@@ -60,8 +76,8 @@ def cached(key, compute):
     """compute(), or what an earlier call with the same key kept; a None key computes without keeping."""
     if key is None:
         return compute()
-    value = cache.get(key)
+    value = _quietly(cache.get, key)
     if value is None:
         value = compute()
-        cache.set(key, value, timeout=settings.USAGE_CACHE_SECONDS)
+        _quietly(cache.set, key, value, timeout=settings.USAGE_CACHE_SECONDS)
     return value

@@ -1,19 +1,16 @@
-"""Bucket edges, shifts and ranges in local time (no database), and the spreading of crossing pairs."""
+"""Bucket edges, shifts and ranges in local time, and the spreading of crossing pairs (no database)."""
 
 import datetime as dt
 import itertools
 import zoneinfo
 
 import pytest
-from django.core.cache import cache
 
 from readings.tests.usage_helpers import at
 from readings.usage import calendar
-from readings.usage.cache import VERSION_KEY, cached, result_key
 from readings.usage.calendar import Interval, RangeError
 from readings.usage.spread import spread
 from readings.usage.sql import CumulativeBucket, CumulativeStats, Point
-from sources.tests.factories import DataSourceFactory
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 LORD_HOWE = zoneinfo.ZoneInfo("Australia/Lord_Howe")
@@ -120,17 +117,3 @@ def test_spread_shares_a_crossing_pair_by_time_and_ignores_a_drop():
     # 12 over 12 hours (6 of them in 2024); 8 inside; a drop from 20 to 3 across the 2nd adds nothing.
     assert result.consumption == [6.0 + 8.0, 0.0, 0.0, None]
     assert result.covered_seconds == [86400.0, 86400.0, 18 * 3600.0, 0.0]
-
-
-@pytest.mark.django_db
-def test_usage_of_a_source_without_a_version_is_computed_but_not_kept():
-    source = DataSourceFactory()
-    calls = []
-    key = result_key("test", [source], "part")
-    assert cached(key, lambda: calls.append(1) or "first") == "first"
-    assert cached(key, lambda: calls.append(1) or "second") == "first"
-    cache.delete(VERSION_KEY.format(source.pk))
-    key = result_key("test", [source], "part")
-    assert key is None
-    assert [cached(key, lambda: calls.append(1) or "fresh") for _ in range(2)] == ["fresh", "fresh"]
-    assert len(calls) == 3

@@ -140,9 +140,3 @@ def previous_range(start, end, interval, tz):
 
 def year_earlier_range(start, end, tz):
     return shift(start, Interval.YEAR, -1, tz), shift(end, Interval.YEAR, -1, tz)
-
-
-def default_range(interval, tz, buckets, now):
-    """The last `buckets` buckets up to and including the one that contains `now`."""
-    current = floor_edge(now, interval, tz)
-    return shift(current, interval, -(buckets - 1), tz), next_edge(now, interval, tz)

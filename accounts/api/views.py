@@ -228,21 +228,16 @@ class HouseholdViewSet(viewsets.ModelViewSet):
         household.role = Role.OWNER
         serializer.instance = household
 
-    def perform_update(self, serializer):
-        require(
-            Household.objects.owned_by(self.request.user),
-            serializer.instance,
-            "Only the household's owners can change it.",
-        )
-        serializer.save()
-
-    def perform_destroy(self, instance):
-        require(
-            Household.objects.owned_by(self.request.user),
-            instance,
-            "Only the household's owners can delete it.",
-        )
-        instance.delete()
+    def get_object(self):
+        household = super().get_object()
+        if self.action in ("update", "partial_update", "destroy"):
+            # Checked before the body is read: the answer is "you may not", not what the body lacks.
+            require(
+                Household.objects.owned_by(self.request.user),
+                household,
+                "Only the household's owners can change or delete it.",
+            )
+        return household
 
 
 @extend_schema_view(
@@ -282,8 +277,20 @@ class MembershipViewSet(viewsets.ModelViewSet):
     def _require_owner(self, message):
         require(Household.objects.owned_by(self.request.user), self.household, message)
 
-    def perform_create(self, serializer):
+    def create(self, request, *args, **kwargs):
         self._require_owner("Only the household's owners can add members.")
+        return super().create(request, *args, **kwargs)
+
+    def get_object(self):
+        membership = super().get_object()
+        if self.action in ("update", "partial_update"):
+            self._require_owner("Only the household's owners can change roles.")
+        elif self.action == "destroy" and membership.user_id != self.request.user.pk:
+            # Anyone may leave a household; only owners remove others.
+            self._require_owner("Only the household's owners can remove other members.")
+        return membership
+
+    def perform_create(self, serializer):
         email = serializer.validated_data.pop("user")["email"]
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -293,15 +300,12 @@ class MembershipViewSet(viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer):
-        self._require_owner("Only the household's owners can change roles.")
         try:
             serializer.save()
         except LastOwnerError as exc:
             raise Conflict(exc.message) from exc
 
     def perform_destroy(self, instance):
-        if instance.user_id != self.request.user.pk:
-            self._require_owner("Only the household's owners can remove other members.")
         try:
             instance.delete()
         except LastOwnerError as exc:

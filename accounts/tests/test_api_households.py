@@ -159,7 +159,7 @@ def test_only_owners_change_a_household(api, request, household, role):
     client = api(request.getfixturevalue(role))
     response = client.patch(f"/api/households/{household.pk}", {"name": "Ours"})
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only the household's owners can change it."
+    assert response.json()["detail"] == "Only the household's owners can change or delete it."
     assert client.delete(f"/api/households/{household.pk}").status_code == 403
     household.refresh_from_db()
     assert household.name == "Home"

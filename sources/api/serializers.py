@@ -88,11 +88,12 @@ class DataSourceSerializer(serializers.ModelSerializer):
         instance = self.instance
         if "metrics" in attrs or "metric_kinds" in attrs:
             source_type = attrs.get("type", instance.type if instance else SourceType.OTHER)
-            attrs["metrics"] = self._stored_metrics(
-                attrs.get("metrics", instance.units if instance else {}),
-                attrs.pop("metric_kinds", None) or (instance.metric_kinds if instance else {}),
-                source_type,
-            )
+            metrics = attrs.get("metrics", instance.units if instance else {})
+            kinds = attrs.pop("metric_kinds", None)
+            if kinds is None and instance is not None and isinstance(metrics, dict):
+                # A metric the source keeps keeps its kind unless the request names another.
+                kinds = {name: kind for name, kind in instance.metric_kinds.items() if name in metrics}
+            attrs["metrics"] = self._stored_metrics(metrics, kinds or {}, source_type)
         return attrs
 
     def _stored_metrics(self, metrics, kinds, source_type):

@@ -36,19 +36,17 @@ class DataSourceViewSet(viewsets.ModelViewSet):
         source = serializer.save(created_by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=source.pk)
 
+    def get_object(self):
+        source = super().get_object()
+        if self.action in ("update", "partial_update", "destroy"):
+            # Checked before the body is read: the answer is "you may not", not what the body lacks.
+            require(
+                DataSource.objects.editable_by(self.request.user),
+                source,
+                "Only the household's owners can change or delete its sources.",
+            )
+        return source
+
     def perform_update(self, serializer):
-        require(
-            DataSource.objects.editable_by(self.request.user),
-            serializer.instance,
-            "Only the household's owners can change its sources.",
-        )
         source = serializer.save()
         serializer.instance = self.get_queryset().get(pk=source.pk)
-
-    def perform_destroy(self, instance):
-        require(
-            DataSource.objects.editable_by(self.request.user),
-            instance,
-            "Only the household's owners can delete its sources.",
-        )
-        instance.delete()

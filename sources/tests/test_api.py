@@ -238,7 +238,7 @@ def test_only_owners_change_or_delete_sources(api, request, meter, role):
     client = api(request.getfixturevalue(role))
     patch = client.patch(f"/api/sources/{meter.pk}", {"name": "Mine now"})
     assert patch.status_code == 403
-    assert patch.json()["detail"] == "Only the household's owners can change its sources."
+    assert patch.json()["detail"] == "Only the household's owners can change or delete its sources."
     assert client.delete(f"/api/sources/{meter.pk}").status_code == 403
     meter.refresh_from_db()
     assert meter.name == "Electricity"
@@ -249,3 +249,25 @@ def test_owner_deletes_a_source_with_its_readings(api, owner, meter):
     response = api(owner).delete(f"/api/sources/{meter.pk}")
     assert response.status_code == 204
     assert not DataSource.objects.exists()
+
+
+def test_put_keeps_the_kinds_of_kept_metrics_and_defaults_new_ones(api, owner, household, meter):
+    meter.metrics = {"energy": {"unit": "kWh", "cumulative": False}}
+    meter.save()
+    body = {
+        "name": "Grid",
+        "type": "electricity",
+        "household": household.pk,
+        "metrics": {"energy": "kWh", "export": "kWh"},
+    }
+    assert api(owner).put(f"/api/sources/{meter.pk}", body).status_code == 200
+    meter.refresh_from_db()
+    assert meter.metrics == {
+        "energy": {"unit": "kWh", "cumulative": False},
+        "export": {"unit": "kWh", "cumulative": True},
+    }
+
+
+def test_a_viewer_is_refused_before_the_body_is_read(api, viewer, meter):
+    response = api(viewer).put(f"/api/sources/{meter.pk}", {"metrics": "garbage"})
+    assert response.status_code == 403

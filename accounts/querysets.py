@@ -63,6 +63,11 @@ class HouseholdQuerySet(models.QuerySet):
         role = Membership.objects.filter(household=models.OuterRef("pk"), user=user).values("role")[:1]
         return self.annotate(role=models.Subquery(role))
 
+    def with_rights_of(self, user):
+        """Annotate `user_is_owner`: whether `user` may change the household's settings."""
+        owned = self.model._default_manager.owned_by(user)
+        return self.annotate(user_is_owner=models.Exists(owned.filter(pk=models.OuterRef("pk"))))
+
 
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user):

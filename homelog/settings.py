@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_htmx",
     "accounts",
     "sources",
     "readings",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "homelog.errors.DatabaseUnavailableMiddleware",
 ]
@@ -100,8 +102,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-
-LOGIN_URL = "/admin/login/"
 
 # --- REST API --------------------------------------------------------------------------------------------
 
@@ -159,6 +159,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ingestion -------------------------------------------------------------------------------------------
 
+# The largest body POST /api/sources/{id}/readings/bulk reads; a larger one is refused with 413 before any
+# parsing. 10,000 readings with ids and a few metrics take about 1.5 MB of JSON.
+INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+# The most readings one bulk request may carry.
+INGEST_MAX_BATCH = env.int("INGEST_MAX_BATCH", default=10_000)
+
 # --- Usage -----------------------------------------------------------------------------------------------
 
 # One request may ask for at most this many buckets (a year of days is 366, two months of hours 1,464).
@@ -169,6 +175,20 @@ USAGE_CACHE_SECONDS = env.int("USAGE_CACHE_SECONDS", default=24 * 3600)
 USAGE_DEFAULT_BUCKETS = {"hour": 24, "day": 30, "week": 12, "month": 12, "year": 5}
 
 # --- Pages -----------------------------------------------------------------------------------------------
+
+# The pages' own stylesheet and icons; every package's static files are found as well.
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "sources:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Password-reset mail goes to the console unless EMAIL_URL names a server (smtp+tls://user:pass@host:587).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="homelog <homelog@localhost>")
+# A source counts as quiet when its newest reading is older than this many of its recent reading
+# intervals (and at least STALE_AFTER_MIN_HOURS): an hourly sensor is quiet after a day, a gas meter
+# read by hand every week after three weeks.
+STALE_AFTER_INTERVALS = env.int("STALE_AFTER_INTERVALS", default=3)
+STALE_AFTER_MIN_HOURS = env.int("STALE_AFTER_MIN_HOURS", default=24)
 
 # --- Cache and shared state ------------------------------------------------------------------------------
 

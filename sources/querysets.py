@@ -23,6 +23,14 @@ class DataSourceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def with_rights_of(self, user):
+        """Annotate `user_can_write` (may add readings) and `user_can_edit` (may change the source)."""
+        manager = self.model._default_manager
+        return self.annotate(
+            user_can_write=models.Exists(manager.writable_by(user).filter(pk=models.OuterRef("pk"))),
+            user_can_edit=models.Exists(manager.editable_by(user).filter(pk=models.OuterRef("pk"))),
+        )
+
     def with_latest_reading(self):
         """Annotate `latest_reading_id`, `latest_reading_timestamp` and `latest_reading_values` (None when
         the source has no reading), each a subquery that reads one row of the (source, timestamp) index."""
@@ -51,6 +59,17 @@ class DataSourceQuerySet(models.QuerySet):
     def for_api(self):
         """What the API's and the pages' source lists show: counts and the latest reading, in one query."""
         return self.with_reading_count().with_latest_reading()
+
+    def with_recent_pace(self, readings=10):
+        """Annotate `pace_reading_at`: the timestamp of the `readings`-th newest reading (None if fewer).
+
+        With `latest_reading_timestamp` it tells how often the source was read lately, without counting rows.
+        """
+        from readings.models import Reading
+
+        newest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")
+        nth = newest.values("timestamp")[readings - 1 : readings]
+        return self.annotate(pace_reading_at=models.Subquery(nth))
 
 
 class DeviceTokenQuerySet(models.QuerySet):

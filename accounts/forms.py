@@ -1,0 +1,70 @@
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import Household, Membership, Role, User, normalize_email
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, with the browser hints that make it pleasant on a phone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "email", "inputmode": "email", "autocapitalize": "none", "spellcheck": "false"}
+        )
+
+
+def timezone_choices():
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class HouseholdForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices,
+        help_text="Days, weeks and months of usage follow this time zone.",
+    )
+
+    class Meta:
+        model = Household
+        fields = ["name", "timezone"]
+
+
+class AddMemberForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, household, **kwargs):
+        self.household = household
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data["email"])
+        try:
+            self.user = User.objects.get(email=email, is_active=True)
+        except User.DoesNotExist:
+            raise forms.ValidationError(
+                "Nobody uses homelog with this address yet. Ask an administrator to create the account, "
+                "then add it here."
+            ) from None
+        if Membership.objects.filter(household=self.household, user=self.user).exists():
+            raise forms.ValidationError(f"{email} is already a member of {self.household}.")
+        return email
+
+    def save(self):
+        return Membership.objects.create(
+            household=self.household, user=self.user, role=self.cleaned_data["role"]
+        )
+
+
+class MembershipRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]

@@ -1,0 +1,188 @@
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+from accounts.tests.factories import UserFactory
+from e2e.conftest import sign_in, snap, wait_for_path
+from readings.models import Reading
+from sources.models import DataSource
+from sources.tests.factories import DataSourceFactory
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def meter(household):
+    source = DataSourceFactory(household=household, name="Electricity meter", price_per_unit="0.30")
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
+    Reading.objects.bulk_create(
+        Reading(
+            data_source=source, timestamp=start + dt.timedelta(hours=6 * i), values={"energy": 1000 + 2.5 * i}
+        )
+        for i in range(12)
+    )
+    return source
+
+
+def test_sign_in_with_the_keyboard_alone(page, owner, meter):
+    page.goto("/")
+    assert page.url.endswith("/account/sign-in/?next=/")
+    snap(page, "sign-in")
+
+    # Typing starts in the email field.
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    page.keyboard.type(owner.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct-horse-battery-staple")
+    page.keyboard.press("Enter")
+
+    wait_for_path(page, "/")
+    assert page.get_by_role("heading", name="Home").is_visible()
+    assert page.get_by_text("1,027.5 kWh").is_visible()
+    snap(page, "home")
+
+    # The first Tab offers to skip the header; following it puts the keyboard at the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Settings of Home"
+
+
+def test_add_a_reading_from_the_form_and_find_it_in_the_table(page, member, meter):
+    sign_in(page, member)
+    page.get_by_role("link", name="Add reading for Electricity meter").click()
+    wait_for_path(page, f"/sources/{meter.pk}/readings/new/")
+    value = page.get_by_label("Energy (kWh)")
+    # The value is where typing starts, with a keyboard for numbers on a phone.
+    assert value.evaluate("element => element === document.activeElement")
+    assert value.get_attribute("inputmode") == "decimal"
+    assert page.get_by_text("Last: 1,027.5 kWh").is_visible()
+    snap(page, "add-reading")
+
+    page.keyboard.type("1031,25")
+    page.keyboard.press("Enter")
+
+    wait_for_path(page, f"/sources/{meter.pk}/")
+    assert page.get_by_role("status").inner_text().startswith("Saved energy 1031.25 kWh at ")
+    first_row = page.locator("#readings tbody tr").first
+    assert first_row.locator("td").nth(1).inner_text() == "1,031.25"
+    assert first_row.get_by_role("link", name="Edit").is_visible()
+    snap(page, "source")
+    stored = Reading.objects.of_source(meter).newest_first().first()
+    assert (stored.values, stored.created_by) == ({"energy": 1031.25}, member)
+
+
+def test_a_lower_meter_value_is_stored_only_after_confirming(page, owner, meter):
+    sign_in(page, owner)
+    page.goto(f"/sources/{meter.pk}/readings/new/")
+    page.get_by_label("Energy (kWh)").fill("12")
+    page.get_by_role("button", name="Save reading").click()
+
+    error = page.locator("#id_metric_energy_error")
+    assert error.inner_text().startswith("This is lower than the reading before it: 1,027.5 kWh on ")
+    confirm = page.get_by_label("The meter was replaced or reset — store this value anyway")
+    assert confirm.is_visible() and not confirm.is_checked()
+    assert page.get_by_label("Energy (kWh)").get_attribute("aria-invalid") == "true"
+    snap(page, "add-reading-confirm")
+    assert Reading.objects.count() == 12
+
+    confirm.check()
+    page.get_by_role("button", name="Save reading").click()
+
+    wait_for_path(page, f"/sources/{meter.pk}/")
+    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "12"
+    assert Reading.objects.count() == 13
+
+
+def test_change_and_delete_a_reading(page, owner, meter):
+    sign_in(page, owner)
+    page.goto(f"/sources/{meter.pk}/")
+    page.locator("#readings tbody tr").first.get_by_role("link", name="Edit").click()
+    page.get_by_label("Energy (kWh)").fill("1027.75")
+    snap(page, "change-reading")
+    page.get_by_role("button", name="Save reading").click()
+    wait_for_path(page, f"/sources/{meter.pk}/")
+    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,027.75"
+
+    page.locator("#readings tbody tr").first.get_by_role("link", name="Delete").click()
+    assert page.get_by_role("heading", name="Delete this reading?").is_visible()
+    snap(page, "delete-reading")
+    page.get_by_role("button", name="Delete reading").click()
+
+    wait_for_path(page, f"/sources/{meter.pk}/")
+    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,025"
+    assert Reading.objects.count() == 11
+
+
+def test_page_through_older_readings(page, owner, meter):
+    start = timezone.now() - dt.timedelta(days=100)
+    Reading.objects.bulk_create(
+        Reading(data_source=meter, timestamp=start + dt.timedelta(hours=i), values={"energy": float(i)})
+        for i in range(60)
+    )
+    sign_in(page, owner)
+    page.goto(f"/sources/{meter.pk}/")
+    rows = page.locator("#readings tbody tr")
+    assert rows.count() == 50
+
+    page.get_by_role("link", name="Older →").click()
+    page.wait_for_url("**before=*")
+    assert rows.count() == 22
+    assert rows.last.locator("td").nth(1).inner_text() == "0"
+
+    page.get_by_role("link", name="← Newer").click()
+    page.wait_for_url("**after=*")
+    assert rows.count() == 50
+    assert rows.first.locator("td").nth(1).inner_text() == "1,027.5"
+
+
+def test_owners_manage_members_and_sources(page, owner, household):
+    kim = UserFactory(email="kim@example.com", display_name="Kim")
+    sign_in(page, owner)
+    page.get_by_role("link", name="Settings of Home").click()
+    wait_for_path(page, f"/households/{household.pk}/settings/")
+
+    page.get_by_label("Email address").fill("kim@example.com")
+    page.get_by_label("Role", exact=True).select_option("viewer")
+    page.get_by_role("button", name="Add to Home").click()
+    assert page.get_by_role("status").inner_text() == "kim@example.com joined Home as viewer."
+    assert Membership.objects.get(user=kim).role == Role.VIEWER
+    snap(page, "household-settings")
+
+    page.get_by_role("link", name="New source").click()
+    page.get_by_label("Name", exact=True).first.fill("Gas meter")
+    page.get_by_label("Type").select_option("gas")
+    page.get_by_label("Price per unit").fill("1.15")
+    metric = page.locator("fieldset.metric-row").first
+    metric.get_by_label("Name").fill("volume")
+    metric.get_by_label("Unit").fill("m³")
+    snap(page, "new-source")
+    page.get_by_role("button", name="Create source").click()
+
+    page.wait_for_url(re.compile(r"/sources/\d+/$"))
+    assert page.get_by_role("heading", name="Gas meter").is_visible()
+    source = DataSource.objects.get(name="Gas meter")
+    assert source.metrics == {"volume": {"unit": "m³", "cumulative": True}}
+    page.get_by_role("link", name="Settings").click()
+    snap(page, "source-settings")
+
+
+def test_password_pages(page, owner):
+    page.goto("/account/password-reset/")
+    snap(page, "password-reset")
+    sign_in(page, owner)
+    page.get_by_role("link", name="Password").click()
+    assert page.get_by_role("heading", name="Change your password").is_visible()
+    snap(page, "password-change")
+
+
+def test_a_page_of_another_household_is_not_found(page, outsider, meter):
+    sign_in(page, outsider)
+    response = page.goto(f"/sources/{meter.pk}/")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Not found").is_visible()
+    snap(page, "not-found")

@@ -1,0 +1,39 @@
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+register = template.Library()
+
+
+@register.filter
+def reading_value(value, decimals=3):
+    """A reading's number with thousands separators and no trailing zeros: 12,345.6."""
+    if value is None or value == "":
+        return ""
+    text = f"{float(value):,.{int(decimals)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@register.filter
+def since(moment):
+    """The time since `moment` in its largest unit only: "3 weeks" rather than "3 weeks, 1 day"."""
+    return timesince(moment, depth=1) if moment else ""
+
+
+@register.filter
+def ago(moment):
+    """How long ago `moment` was, in its largest unit: "3 hours ago", "just now"."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return "just now"
+    return f"{since(moment)} ago"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from readings import views
+
+app_name = "readings"
+
+urlpatterns = [
+    path("sources/<int:source_pk>/readings/new/", views.reading_create, name="reading-create"),
+    path("readings/<uuid:pk>/", views.reading_update, name="reading-update"),
+    path("readings/<uuid:pk>/delete/", views.reading_delete, name="reading-delete"),
+]

@@ -1,0 +1,109 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from readings.forms import ReadingForm
+from readings.models import Reading
+from sources.views import visible_source_or_404
+
+
+def _writable_source_or_403(user, pk):
+    source = visible_source_or_404(user, pk)
+    if not source.user_can_write:
+        raise PermissionDenied("Viewers can look at this household's readings but not add them.")
+    return source
+
+
+def _changeable_reading_or_403(user, pk):
+    reading = get_object_or_404(
+        Reading.objects.visible_to(user)
+        .select_related("data_source__household", "created_by")
+        .annotate(user_can_change=Exists(Reading.objects.editable_by(user).filter(pk=OuterRef("pk")))),
+        pk=pk,
+    )
+    if not reading.user_can_change:
+        raise PermissionDenied("Members can change only the readings they added; owners can change any.")
+    return reading
+
+
+def _saved_message(reading):
+    source = reading.data_source
+    values = ", ".join(
+        f"{name} {reading.values[name]:g} {source.metrics[name]['unit']}" for name in sorted(reading.values)
+    )
+    return f"Saved {values} at {date_format(timezone.localtime(reading.timestamp), 'j M Y, H:i')}."
+
+
+def _save(form, request):
+    """Store the form's reading; a reading at the same time saved a moment earlier becomes a form error."""
+    try:
+        with transaction.atomic():
+            return form.save(user=request.user)
+    except IntegrityError:
+        form.add_error("timestamp", "There is already a reading at this time; pick another time.")
+        return None
+
+
+@login_required
+def reading_create(request, source_pk):
+    source = _writable_source_or_403(request.user, source_pk)
+    with timezone.override(source.household.tzinfo):
+        if request.method == "POST":
+            form = ReadingForm(request.POST, source=source)
+            if form.is_valid() and (reading := _save(form, request)):
+                messages.success(request, _saved_message(reading))
+                if "add_another" in request.POST:
+                    return redirect("readings:reading-create", source_pk=source.pk)
+                return redirect("sources:source-detail", pk=source.pk)
+        else:
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            form = ReadingForm(source=source, initial={"timestamp": now})
+        return render(
+            request,
+            "readings/reading_form.html",
+            {"source": source, "household": source.household, "form": form},
+            status=400 if form.is_bound else 200,
+        )
+
+
+@login_required
+def reading_update(request, pk):
+    reading = _changeable_reading_or_403(request.user, pk)
+    source = reading.data_source
+    with timezone.override(source.household.tzinfo):
+        if request.method == "POST":
+            form = ReadingForm(request.POST, source=source, reading=reading)
+            if form.is_valid() and _save(form, request):
+                messages.success(request, _saved_message(reading))
+                return redirect("sources:source-detail", pk=source.pk)
+        else:
+            form = ReadingForm(source=source, reading=reading)
+        return render(
+            request,
+            "readings/reading_form.html",
+            {"source": source, "household": source.household, "form": form, "reading": reading},
+            status=400 if form.is_bound else 200,
+        )
+
+
+@login_required
+def reading_delete(request, pk):
+    reading = _changeable_reading_or_403(request.user, pk)
+    source = reading.data_source
+    if request.method == "POST":
+        reading.delete()
+        with timezone.override(source.household.tzinfo):
+            when = date_format(timezone.localtime(reading.timestamp), "j M Y, H:i")
+        messages.success(request, f"Deleted the reading of {when}.")
+        return redirect("sources:source-detail", pk=source.pk)
+    with timezone.override(source.household.tzinfo):
+        return render(
+            request,
+            "readings/reading_confirm_delete.html",
+            {"source": source, "household": source.household, "reading": reading},
+        )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from sources import views
+
+app_name = "sources"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sources/<int:pk>/", views.source_detail, name="source-detail"),
+    path("sources/<int:pk>/settings/", views.source_update, name="source-update"),
+    path("households/<int:household_pk>/sources/new/", views.source_create, name="source-create"),
+]

@@ -1,0 +1,135 @@
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from accounts.views import owned_household_or_403
+from readings.periods import DEFAULT_KIND, KINDS, Period
+from readings.selectors import readings_page
+from sources.forms import DataSourceForm, MetricFormSet, metric_initial
+from sources.models import DataSource
+from sources.selectors import households_with_sources
+
+
+def bad_request(request, exception):
+    """The 400 page, saying which part of the address was wrong (Django's own page does not)."""
+    return render(request, "400.html", {"exception": str(exception) if exception else ""}, status=400)
+
+
+@login_required
+def home(request):
+    return render(request, "sources/home.html", {"households": households_with_sources(request.user)})
+
+
+def visible_source_or_404(user, pk):
+    """The source `pk` with the user's rights on it, or 404 outside the user's households."""
+    return get_object_or_404(
+        DataSource.objects.visible_to(user).with_rights_of(user).select_related("household"), pk=pk
+    )
+
+
+def _cursor(request, name):
+    raw = request.GET.get(name)
+    if not raw:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO 8601 date and time.") from None
+    if timezone.is_naive(moment):
+        raise BadRequest(f"{name} must include a UTC offset.")
+    return moment
+
+
+def chart_choice(request, source):
+    """The metric and period asked for in the query string, with defaults; 400 for a bad value."""
+    metric = request.GET.get("metric") or source.metric_names[0]
+    if metric not in source.metrics:
+        raise BadRequest(f"This source has no metric {metric!r}.")
+    kind = request.GET.get("period") or DEFAULT_KIND
+    if kind not in KINDS:
+        raise BadRequest(f"period must be one of {', '.join(KINDS)}.")
+    tz = source.household.tzinfo
+    raw_date = request.GET.get("date")
+    try:
+        day = dt.date.fromisoformat(raw_date) if raw_date else timezone.localdate(timezone=tz)
+    except ValueError:
+        raise BadRequest("date must be a date like 2025-03-10.") from None
+    return metric, Period.containing(kind, day, tz)
+
+
+@login_required
+def source_detail(request, pk):
+    source = visible_source_or_404(request.user, pk)
+    metric, period = chart_choice(request, source)
+    page = readings_page(
+        source, request.user, before=_cursor(request, "before"), after=_cursor(request, "after")
+    )
+    today = timezone.localdate(timezone=source.household.tzinfo)
+    with timezone.override(source.household.tzinfo):
+        return render(
+            request,
+            "sources/source_detail.html",
+            {
+                "source": source,
+                "household": source.household,
+                "metric": metric,
+                "unit": source.metrics[metric]["unit"],
+                "period": period,
+                "periods": KINDS,
+                "is_current_period": period.contains(today),
+                "page": page,
+            },
+        )
+
+
+def _source_form_page(request, household, form, metrics, source=None):
+    return render(
+        request,
+        "sources/source_form.html",
+        {"household": household, "form": form, "metrics": metrics, "source": source},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def source_create(request, household_pk):
+    household = owned_household_or_403(request.user, household_pk)
+    if request.method == "POST":
+        form = DataSourceForm(request.POST)
+        metrics = MetricFormSet(request.POST, prefix="metrics")
+        if form.is_valid() and metrics.is_valid():
+            form.instance.household = household
+            form.instance.created_by = request.user
+            form.instance.metrics = metrics.metrics
+            source = form.save()
+            messages.success(request, f"{source} is ready for its first reading.")
+            return redirect("sources:source-detail", pk=source.pk)
+    else:
+        form = DataSourceForm()
+        metrics = MetricFormSet(prefix="metrics", initial=[{"name": "energy", "unit": "kWh"}])
+    return _source_form_page(request, household, form, metrics)
+
+
+@login_required
+def source_update(request, pk):
+    source = visible_source_or_404(request.user, pk)
+    if not source.user_can_edit:
+        raise PermissionDenied("Only the owners of a household can change its sources.")
+    if request.method == "POST":
+        form = DataSourceForm(request.POST, instance=source)
+        metrics = MetricFormSet(request.POST, prefix="metrics", source=source)
+        if form.is_valid() and metrics.is_valid():
+            with transaction.atomic():
+                form.instance.metrics = metrics.metrics
+                form.save()
+            messages.success(request, f"{source} saved.")
+            return redirect("sources:source-detail", pk=source.pk)
+    else:
+        form = DataSourceForm(instance=source)
+        metrics = MetricFormSet(prefix="metrics", source=source, initial=metric_initial(source.metrics))
+    return _source_form_page(request, source.household, form, metrics, source=source)

@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from readings.charts import SIZES, usage_chart_svg
 from readings.forms import ReadingForm
 from readings.models import Reading
-from sources.views import visible_source_or_404
+from sources.views import chart_choice, period_usage, visible_source_or_404
 
 
 def _writable_source_or_403(user, pk):
@@ -107,3 +109,18 @@ def reading_delete(request, pk):
             "readings/reading_confirm_delete.html",
             {"source": source, "household": source.household, "reading": reading},
         )
+
+
+@login_required
+def usage_chart(request, source_pk):
+    """The source page's chart as an SVG image, for the metric, period and size in the query string."""
+    source = visible_source_or_404(request.user, source_pk)
+    metric, period = chart_choice(request, source)
+    size = request.GET.get("size", "wide")
+    if size not in SIZES:
+        raise BadRequest(f"size must be one of {', '.join(SIZES)}.")
+    svg = usage_chart_svg(period_usage(source, metric, period), period, size)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    # A new reading changes the chart at once: the browser asks again rather than reuse an old copy.
+    response["Cache-Control"] = "private, no-cache"
+    return response

@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from accounts.views import owned_household_or_403
 from readings.periods import DEFAULT_KIND, KINDS, Period
 from readings.selectors import readings_page
 from readings.usage import UsageError, source_usage
-from sources.forms import DataSourceForm, MetricFormSet, metric_initial
-from sources.models import DataSource
+from sources.forms import DataSourceForm, DeviceTokenForm, MetricFormSet, metric_initial
+from sources.models import DataSource, DeviceToken
 from sources.selectors import households_with_sources
 
 
@@ -162,3 +163,62 @@ def source_update(request, pk):
         form = DataSourceForm(instance=source)
         metrics = MetricFormSet(prefix="metrics", source=source, initial=metric_initial(source.metrics))
     return _source_form_page(request, source.household, form, metrics, source=source)
+
+
+def _editable_source_or_403(user, pk):
+    source = visible_source_or_404(user, pk)
+    if not source.user_can_edit:
+        raise PermissionDenied("Only the owners of a household can manage its device tokens.")
+    return source
+
+
+@login_required
+def token_list(request, pk):
+    """A source's device tokens: issue one (its secret shown on this response only) or revoke one."""
+    source = _editable_source_or_403(request.user, pk)
+    secret = issued = None
+    if request.method == "POST":
+        form = DeviceTokenForm(request.POST)
+        if form.is_valid():
+            issued, secret = DeviceToken.issue(
+                data_source=source, name=form.cleaned_data["name"], created_by=request.user
+            )
+            form = DeviceTokenForm()
+    else:
+        form = DeviceTokenForm()
+    tokens = (
+        DeviceToken.objects.manageable_by(request.user)
+        .filter(data_source=source)
+        .select_related("created_by")
+        .order_by("revoked_at", "-created_at", "-id")
+    )
+    response = render(
+        request,
+        "sources/tokens.html",
+        {
+            "source": source,
+            "household": source.household,
+            "tokens": tokens,
+            "form": form,
+            "issued": issued,
+            "secret": secret,
+            "readings_url": request.build_absolute_uri(f"/api/sources/{source.pk}/readings"),
+        },
+        status=400 if form.errors else 200,
+    )
+    if secret:
+        # The secret is in this page alone: keep it out of every cache.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk, token_pk):
+    source = _editable_source_or_403(request.user, pk)
+    token = get_object_or_404(
+        DeviceToken.objects.manageable_by(request.user).filter(data_source=source), pk=token_pk
+    )
+    token.revoke()
+    messages.success(request, f"{token.name} can no longer send readings.")
+    return redirect("sources:token-list", pk=source.pk)

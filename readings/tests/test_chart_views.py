@@ -175,7 +175,7 @@ def test_a_levels_page_shows_average_lowest_and_highest(client, owner, thermomet
     assert "<dt>Average</dt><dd>19.5 °C</dd>" in html
     assert "<dt>Lowest</dt><dd>18 °C</dd>" in html
     assert "<dt>Highest</dt><dd>21 °C</dd>" in html
-    assert '<span class="period-label" aria-live="polite">3–9 Mar 2025</span>' in html
+    assert '<span class="period-label" aria-live="polite">3\N{EN DASH}9 Mar 2025</span>' in html
 
 
 @time_machine.travel(NOW, tick=False)

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
+from readings.changes import announce_readings_changed
 from readings.models import Reading
 
 
@@ -47,3 +48,8 @@ class ReadingAdmin(admin.ModelAdmin):
     @admin.display(description="household", ordering="data_source__household__name")
     def household(self, reading):
         return reading.data_source.household
+
+    def delete_queryset(self, request, queryset):
+        source_ids = set(queryset.values_list("data_source_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        announce_readings_changed(source_ids)

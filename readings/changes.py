@@ -1,12 +1,16 @@
 """One place that hears about every change to a source's readings, so that what is derived from them
 (cached usage, for one) can be refreshed.
 
-Saving or deleting a Reading announces itself through Django's model signals; a path that writes many rows
-at once (bulk_create, COPY, queryset.delete) must call `announce_readings_changed` itself.
+Saving a Reading announces itself through post_save, deleting one through Reading.delete(); a path that
+writes many rows at once (bulk_create, COPY, queryset.delete) must call `announce_readings_changed` itself.
+
+There is deliberately no post_delete receiver: any receiver on Reading's delete signals makes Django's
+cascade load every reading of a source or household being deleted (millions of rows) just to send them,
+instead of one DELETE statement. A deleted source has no usage left to refresh.
 """
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_save
 from django.dispatch import Signal, receiver
 
 # Sent with `source_ids`: the ids of the data sources whose readings changed.
@@ -20,6 +24,6 @@ def announce_readings_changed(source_ids):
         transaction.on_commit(lambda: readings_changed.send(sender=None, source_ids=source_ids))
 
 
-@receiver([post_save, post_delete], sender="readings.Reading", dispatch_uid="reading-saved-or-deleted")
-def _reading_saved_or_deleted(sender, instance, **kwargs):
+@receiver(post_save, sender="readings.Reading", dispatch_uid="reading-saved")
+def _reading_saved(sender, instance, **kwargs):
     announce_readings_changed([instance.data_source_id])

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from uuid_utils.compat import uuid7
 
+from readings.changes import announce_readings_changed
 from readings.querysets import ReadingQuerySet
 from sources.metrics import validate_values
 from sources.models import DataSource
@@ -52,3 +53,9 @@ class Reading(models.Model):
                 validate_values(self.values, self.data_source.metrics)
             except ValidationError as exc:
                 raise ValidationError({"values": exc.messages}) from exc
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            announce_readings_changed([self.data_source_id])
+        return deleted

@@ -1,7 +1,18 @@
-"""Helpers for the page tests."""
+"""Helpers shared by the readings tests and the page tests."""
 
 from readings.changes import readings_changed
+from readings.models import Reading
 from sources.models import DataSource
+
+
+def stored(source):
+    """The (ISO timestamp in UTC, values) of every reading of `source`, oldest first."""
+    return [
+        (timestamp.isoformat(), values)
+        for timestamp, values in Reading.objects.of_source(source)
+        .order_by("timestamp")
+        .values_list("timestamp", "values")
+    ]
 
 
 def readings_committed():

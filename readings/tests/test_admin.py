@@ -71,3 +71,26 @@ def test_estimated_paginator_counts_exactly_when_filtered_or_small():
         ReadingFactory(data_source=source, timestamp=dt.datetime(2025, 1, 1, hour, tzinfo=dt.UTC))
     assert EstimatedCountPaginator(Reading.objects.order_by("pk"), 100).count == 3
     assert EstimatedCountPaginator(Reading.objects.filter(data_source=source).order_by("pk"), 100).count == 3
+
+
+def test_delete_selected_announces_the_change(admin_client, django_capture_on_commit_callbacks):
+    from readings.changes import readings_changed
+
+    heard = []
+
+    def listener(sender, source_ids, **kwargs):
+        heard.append(source_ids)
+
+    first, second = ReadingFactory(), ReadingFactory()
+    readings_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("admin:readings_reading_changelist"),
+                {"action": "delete_selected", "_selected_action": [str(first.pk)], "post": "yes"},
+            )
+    finally:
+        readings_changed.disconnect(listener)
+    assert response.status_code == 302
+    assert list(Reading.objects.values_list("pk", flat=True)) == [second.pk]
+    assert heard == [frozenset({first.data_source_id})]

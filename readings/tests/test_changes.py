@@ -1,5 +1,7 @@
 import pytest
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
+from django.test.utils import CaptureQueriesContext
 
 from readings.changes import announce_readings_changed, readings_changed
 from readings.tests.factories import ReadingFactory
@@ -37,6 +39,15 @@ def test_bulk_writers_announce_once_per_call(heard, django_capture_on_commit_cal
     assert heard == [frozenset({1, 3})]
 
 
-def test_receivers_are_connected_to_the_model_signals():
+def test_deleting_a_source_deletes_its_readings_without_loading_them():
+    source = DataSourceFactory()
+    ReadingFactory.create_batch(30, data_source=source)
     assert post_save.has_listeners(sender=ReadingFactory._meta.model)
-    assert post_delete.has_listeners(sender=ReadingFactory._meta.model)
+    # A post_delete listener would make the cascade fetch every reading before deleting it.
+    assert not post_delete.has_listeners(sender=ReadingFactory._meta.model)
+    with CaptureQueriesContext(connection) as captured:
+        source.delete()
+    reading_queries = [q["sql"] for q in captured if "readings_reading" in q["sql"]]
+    assert len(reading_queries) == 1
+    assert reading_queries[0].startswith("DELETE")
+    assert ReadingFactory._meta.model.objects.count() == 0

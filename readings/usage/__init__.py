@@ -282,7 +282,9 @@ def household_summary(household, start=None, end=None, interval=Interval.MONTH, 
         ]
     except (OverflowError, ValueError) as exc:
         raise UsageError(f"The range cannot be used: {exc}") from None
-    periods = [_edges(lo, hi, interval, tz) for lo, hi in ranges]
+    # A year by month: the previous period is the year before, computed once.
+    unique_ranges = list(dict.fromkeys(ranges))
+    periods = [_edges(lo, hi, interval, tz) for lo, hi in unique_ranges]
     sources = list(household.data_sources.all())
     series = [
         (source, metric)
@@ -303,11 +305,12 @@ def household_summary(household, start=None, end=None, interval=Interval.MONTH, 
         [(source.pk, metric) for source, metric in series],
         tz.key,
         interval.value,
-        [(lo.isoformat(), hi.isoformat()) for lo, hi in ranges],
+        [(lo.isoformat(), hi.isoformat()) for lo, hi in unique_ranges],
     )
     computed = cached(key, compute)
     current, previous, year_earlier = (
-        _period_usage(series, computed, period_no, edges, tz) for period_no, edges in enumerate(periods)
+        _period_usage(series, computed, unique_ranges.index(period), periods[unique_ranges.index(period)], tz)
+        for period in ranges
     )
     return HouseholdSummary(household, interval, current, previous, year_earlier)
 

@@ -80,7 +80,8 @@ def next_edge(moment, interval, tz):
     """The first bucket edge strictly after `moment`."""
     if interval == Interval.HOUR:
         start = floor_edge(moment, interval, tz)
-        # Local hours start every 60 minutes except across a half-hour clock change (Lord Howe Island).
+        # Local hours start every 60 minutes, except where a time zone moves its clocks by half an hour
+        # (Lord Howe Island): there the hour after the change starts at :30, at the change itself.
         for minutes in (15, 30, 45, 60):
             candidate = start + dt.timedelta(minutes=minutes)
             local = candidate.astimezone(tz)
@@ -139,9 +140,3 @@ def previous_range(start, end, interval, tz):
 
 def year_earlier_range(start, end, tz):
     return shift(start, Interval.YEAR, -1, tz), shift(end, Interval.YEAR, -1, tz)
-
-
-def default_range(interval, tz, buckets, now):
-    """The last `buckets` buckets up to and including the one that contains `now`."""
-    current = floor_edge(now, interval, tz)
-    return shift(current, interval, -(buckets - 1), tz), next_edge(now, interval, tz)

@@ -110,10 +110,13 @@ def _cumulative_branch(metric, metric_no):
     for order, column in (("timestamp", "timestamp"), ("timestamp", "value"), ("-timestamp", "timestamp")):
         probes.append(_compile(readings.annotate(value=value).order_by(order).values(column)[:1]))
     probes.append(_compile(readings.annotate(value=value).order_by("-timestamp").values("value")[:1]))
+    # Lag of the whole `values` column, the metric taken out afterwards: Lag of the extracted value would
+    # have PostgreSQL extract it again from the row it looks back at, two to three times slower in all.
+    previous_values = Window(Lag("values"), order_by=F("timestamp").asc())
     pairs_sql, pairs_params = _compile(
-        readings.annotate(value=value, previous=Window(Lag(value), order_by=F("timestamp").asc())).values(
-            "value", "previous"
-        )
+        readings.annotate(
+            value=value, previous=Cast(KeyTextTransform(metric, previous_values), FloatField())
+        ).values("value", "previous")
     )
     inside = (
         'SELECT SUM(CASE WHEN pair."value" > pair."previous" THEN pair."value" - pair."previous" ELSE 0 END) '

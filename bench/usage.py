@@ -1,0 +1,275 @@
+"""Benchmark: usage computed by readings.usage on PostgreSQL, against hand-written SQL for the same result.
+
+    .venv/bin/python bench/usage.py [--runs 7] [--reuse] [--database-url postgres://.../homelog_usage_bench]
+
+Drops and re-creates the benchmark database, then stores, with generate_series:
+  * one source with a year (2025) of 1-minute readings, 525,600 rows, whose meter is replaced at mid-year;
+  * a household of 10 sources with hourly readings for 2024 and 2025 (175,930 rows).
+and times, with the cache off, the best and the median of --runs:
+  * daily consumption of the 1-minute source for 2025 (Europe/Berlin days), through `source_usage`, and
+    through two hand-written PostgreSQL queries that give the same numbers (checked), the faster of which
+    is the baseline. Target: at most 250 ms and at most 2x the baseline.
+  * the monthly household summary (March 2025, with February and March 2024) through `household_summary`,
+    and for the whole of 2025 by month. Target: at most 500 ms.
+"""
+
+import argparse
+import datetime as dt
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _setup
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/homelog_usage_bench"
+MINUTES = 525_600
+REPLACED_AT = 262_800  # the minute the meter is replaced by one that starts at zero
+HOURLY_SOURCES = 10
+
+
+def store_readings():
+    from django.db import connection
+
+    from accounts.models import Household
+    from sources.models import DataSource
+
+    household = Household.objects.create(name="Bench", timezone="Europe/Berlin")
+    minute = DataSource.objects.create(
+        household=Household.objects.create(name="Bench, 1-minute meter", timezone="Europe/Berlin"),
+        name="Smart meter",
+        metrics={"energy": {"unit": "kWh", "cumulative": True}, "power": {"unit": "W", "cumulative": False}},
+        price_per_unit="0.320000",
+    )
+    hourly = [
+        DataSource.objects.create(
+            household=household,
+            name=f"Meter {n}",
+            type="electricity" if n % 2 else "water",
+            metrics={"energy": {"unit": "kWh", "cumulative": True}},
+            price_per_unit="0.300000" if n % 3 else None,
+        )
+        for n in range(HOURLY_SOURCES)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO readings_reading (id, data_source_id, "timestamp", "values", created_at)
+            SELECT gen_random_uuid(), %s, timestamptz '2025-01-01 00:00+00' + make_interval(mins => i),
+                   jsonb_build_object(
+                       'energy', CASE WHEN i < %s THEN 10000 + i * 0.004 + (i / 7) * 0.003
+                                      ELSE (i - %s) * 0.0045 END,
+                       'power', 200 + i %% 700),
+                   now()
+            FROM generate_series(0, %s - 1) AS i
+            """,
+            [minute.pk, REPLACED_AT, REPLACED_AT, MINUTES],
+        )
+        for n, source in enumerate(hourly):
+            cursor.execute(
+                """
+                INSERT INTO readings_reading (id, data_source_id, "timestamp", "values", created_at)
+                SELECT gen_random_uuid(), %s, timestamptz '2024-01-01 00:00+00' + make_interval(hours => i),
+                       jsonb_build_object('energy', 500 * %s + i * (0.2 + 0.05 * %s) + (i %% 24) * 0.001),
+                       now()
+                FROM generate_series(0, 2 * 366 * 24 + 24) AS i
+                """,
+                [source.pk, n, n],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE readings_reading")
+    return household, minute
+
+
+def timed(function, runs):
+    """(best, median) milliseconds of `runs` calls, and the last result."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times), statistics.median(times), result
+
+
+# Baseline 1: one pass over the readings with Lag; pairs inside one bucket (width_bucket over the edges)
+# are summed by bucket, the few that cross an edge are split over the buckets they overlap, all in SQL.
+ONE_PASS_SQL = """
+WITH edge AS (SELECT %(edges)s::timestamptz[] AS lo),
+bucket AS (SELECT i, lo[i] AS lo, lo[i + 1] AS hi FROM edge, generate_series(1, %(buckets)s) AS i),
+reading AS (
+    SELECT "timestamp" AS t, ("values" ->> 'energy')::float8 AS v FROM readings_reading
+    WHERE data_source_id = %(source)s AND "values" ? 'energy'
+      AND "timestamp" >= coalesce((SELECT max("timestamp") FROM readings_reading
+                                   WHERE data_source_id = %(source)s AND "values" ? 'energy'
+                                     AND "timestamp" <= %(start)s), %(start)s)
+      AND "timestamp" <= coalesce((SELECT min("timestamp") FROM readings_reading
+                                   WHERE data_source_id = %(source)s AND "values" ? 'energy'
+                                     AND "timestamp" >= %(end)s), %(end)s)
+    OFFSET 0
+),
+pair AS (
+    SELECT lag(t) OVER w AS pt, t, greatest(v - lag(v) OVER w, 0) AS inc FROM reading WINDOW w AS (ORDER BY t)
+),
+keyed AS MATERIALIZED (
+    SELECT pt, t, inc, width_bucket(pt, edge.lo) AS kp, width_bucket(t, edge.lo) AS kt
+    FROM pair, edge WHERE pt IS NOT NULL
+),
+inside AS (SELECT kp AS i, sum(inc) AS c FROM keyed WHERE kp = kt GROUP BY kp),
+crosser AS MATERIALIZED (SELECT * FROM keyed WHERE kp <> kt),
+crossing AS (
+    SELECT bucket.i,
+           sum(inc * extract(epoch FROM least(bucket.hi, crosser.t) - greatest(bucket.lo, crosser.pt))
+               / extract(epoch FROM crosser.t - crosser.pt)) AS c
+    FROM crosser
+    CROSS JOIN LATERAL generate_series(greatest(crosser.kp, 1), least(crosser.kt, %(buckets)s)) AS spanned(i)
+    JOIN bucket ON bucket.i = spanned.i
+    WHERE crosser.pt < bucket.hi AND crosser.t > bucket.lo
+    GROUP BY bucket.i
+)
+SELECT bucket.i, CASE WHEN inside.i IS NULL AND crossing.i IS NULL THEN NULL
+                      ELSE coalesce(inside.c, 0) + coalesce(crossing.c, 0) END
+FROM bucket LEFT JOIN inside USING (i) LEFT JOIN crossing USING (i) ORDER BY bucket.i
+"""
+
+# Baseline 2: what readings.usage does, written by hand for PostgreSQL: per bucket (a LATERAL join on the
+# bucket's index range) the increases inside it and its first and last reading; the pairs that cross an
+# edge are then split in Python (the same spread() as readings.usage). OFFSET 0 keeps PostgreSQL from
+# merging the subquery into the window's, which would extract the JSON value twice per row.
+PER_BUCKET_SQL = """
+SELECT b.i, f.t, f.v, l.t, l.v, s.inc
+FROM unnest(%(lo)s::timestamptz[], %(hi)s::timestamptz[]) WITH ORDINALITY AS b(lo, hi, i)
+LEFT JOIN LATERAL (
+    SELECT "timestamp" AS t, ("values" ->> 'energy')::float8 AS v FROM readings_reading
+    WHERE data_source_id = %(source)s AND "values" ? 'energy' AND "timestamp" >= b.lo AND "timestamp" < b.hi
+    ORDER BY "timestamp" LIMIT 1) f ON true
+LEFT JOIN LATERAL (
+    SELECT "timestamp" AS t, ("values" ->> 'energy')::float8 AS v FROM readings_reading
+    WHERE data_source_id = %(source)s AND "values" ? 'energy' AND "timestamp" >= b.lo AND "timestamp" < b.hi
+    ORDER BY "timestamp" DESC LIMIT 1) l ON true
+LEFT JOIN LATERAL (
+    SELECT sum(greatest(v - pv, 0)) AS inc FROM (
+        SELECT v, lag(v) OVER (ORDER BY t) AS pv FROM (
+            SELECT "timestamp" AS t, ("values" ->> 'energy')::float8 AS v FROM readings_reading
+            WHERE data_source_id = %(source)s AND "values" ? 'energy'
+              AND "timestamp" >= b.lo AND "timestamp" < b.hi OFFSET 0) r) p) s ON b.i > 1 AND b.i < %(last)s
+ORDER BY b.i
+"""
+
+
+def one_pass(source, edges):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ONE_PASS_SQL,
+            {
+                "edges": edges,
+                "buckets": len(edges) - 1,
+                "source": source.pk,
+                "start": edges[0],
+                "end": edges[-1],
+            },
+        )
+        return [None if value is None else round(value, 6) for _, value in cursor.fetchall()]
+
+
+def per_bucket(source, edges):
+    from django.db import connection
+
+    from readings.usage.spread import spread
+    from readings.usage.sql import EARLIEST, LATEST, CumulativeBucket, CumulativeStats, Point
+
+    bounds = [EARLIEST, *edges, LATEST]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PER_BUCKET_SQL,
+            {"lo": bounds[:-1], "hi": bounds[1:], "source": source.pk, "last": len(bounds) - 1},
+        )
+        rows = cursor.fetchall()
+    buckets = [
+        CumulativeBucket(Point(ft, fv) if ft else None, Point(lt, lv) if lt else None, inc or 0.0)
+        for _, ft, fv, lt, lv, inc in rows
+    ]
+    stats = CumulativeStats(before=buckets[0].last, after=buckets[-1].first, buckets=buckets[1:-1])
+    return [None if value is None else round(value, 6) for value in spread(stats, edges).consumption]
+
+
+def same(ours, theirs):
+    """Equal to the 6 decimals usage keeps (summing in another order may move the last one)."""
+    return len(ours) == len(theirs) and all(
+        (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, abs_tol=2e-6))
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--reuse", action="store_true", help="keep the readings of an earlier run")
+    args = parser.parse_args()
+
+    if args.reuse:
+        os.environ.update(_setup.bench_environment(args.database_url))
+        import django
+
+        django.setup()
+    else:
+        _setup.fresh_database(args.database_url)
+    from django.test.utils import override_settings
+
+    from readings.usage import calendar, household_summary, source_usage
+
+    # Every call computes: nothing is kept between runs.
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}):
+        if args.reuse:
+            from accounts.models import Household
+            from sources.models import DataSource
+
+            minute = DataSource.objects.select_related("household").get(name="Smart meter")
+            household = Household.objects.get(name="Bench")
+        else:
+            print("storing readings ...", flush=True)
+            household, minute = store_readings()
+        tz = household.tzinfo
+        year = (dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+        edges = calendar.bucket_edges(
+            calendar.local_moment(year[0], tz), calendar.local_moment(year[1], tz), "day", tz, 400
+        )
+        ours_best, ours_median, usage = timed(lambda: source_usage(minute, "energy", *year, "day"), args.runs)
+        ours = [bucket.consumption for bucket in usage.buckets]
+        one_best, one_median, one = timed(lambda: one_pass(minute, edges), args.runs)
+        per_best, per_median, per = timed(lambda: per_bucket(minute, edges), args.runs)
+        assert same(ours, per), "the hand-written per-bucket query disagrees"
+        assert same(ours, one), "the hand-written one-pass query disagrees"
+        baseline = min(one_best, per_best)
+
+        month = (dt.date(2025, 3, 1), dt.date(2025, 4, 1))
+        summary_best, summary_median, summary = timed(
+            lambda: household_summary(household, *month, "month"), args.runs
+        )
+        year_best, year_median, _ = timed(lambda: household_summary(household, *year, "month"), args.runs)
+
+    print(f"1-minute source, {MINUTES:,} readings, daily consumption for 2025 ({len(ours)} days):")
+    print(f"  source_usage                  best {ours_best:7.1f} ms   median {ours_median:7.1f} ms")
+    print(f"  hand SQL, one pass            best {one_best:7.1f} ms   median {one_median:7.1f} ms")
+    print(f"  hand SQL, per bucket          best {per_best:7.1f} ms   median {per_median:7.1f} ms")
+    print(f"  ratio to the faster hand SQL  {ours_best / baseline:.2f}x   (target <= 2x, <= 250 ms)")
+    print(
+        f"  year total {usage.total.consumption:,.3f} kWh; the meter replacement counted from its new value"
+    )
+    print(f"household of {HOURLY_SOURCES} sources with hourly readings for 2024-2025:")
+    print(f"  summary, March 2025 by month  best {summary_best:7.1f} ms   median {summary_median:7.1f} ms")
+    print(f"  summary, 2025 by month        best {year_best:7.1f} ms   median {year_median:7.1f} ms")
+    print(
+        f"  (target <= 500 ms); March cost {summary.current.cost}, a year earlier {summary.year_earlier.cost}"
+    )
+
+
+if __name__ == "__main__":
+    main()

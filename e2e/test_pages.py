@@ -230,3 +230,69 @@ def test_a_page_of_another_household_is_not_found(page, outsider, meter):
     assert response.status == 404
     assert page.get_by_role("heading", name="Not found").is_visible()
     snap(page, "not-found")
+
+
+def test_import_a_small_csv(page, owner, meter):
+    sign_in(page, owner)
+    page.goto(f"/sources/{meter.pk}/")
+    page.get_by_role("link", name="Import CSV").click()
+    wait_for_path(page, f"/sources/{meter.pk}/readings/import/")
+    snap(page, "import")
+
+    bad = "timestamp,energy\n2025-01-14 08:00,1030\nsoon,1031\n2025-01-15 08:00,1032.5\n"
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "meter.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+    assert page.get_by_role("heading", name="Nothing was stored").is_visible()
+    assert (
+        page.locator("table.import-errors tbody tr").inner_text().startswith("3\t'soon' is not an ISO 8601")
+    )
+    snap(page, "import-errors")
+    assert Reading.objects.count() == 12
+
+    good = "timestamp,energy\n2025-01-14 08:00,1030\n2025-01-15T08:00:00+01:00,1032.5\n"
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "meter.csv", "mimeType": "text/csv", "buffer": good.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+
+    wait_for_path(page, f"/sources/{meter.pk}/")
+    assert page.get_by_role("status").inner_text() == "Imported 2 new readings."
+    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,032.5"
+    assert Reading.objects.count() == 14
+
+
+def test_issue_a_device_token_that_a_device_then_uses(page, owner, meter, live_server):
+    sign_in(page, owner)
+    page.goto(f"/sources/{meter.pk}/")
+    page.get_by_role("link", name="Device tokens").click()
+    page.get_by_label("Device name").fill("Hallway reader")
+    page.get_by_role("button", name="Issue token").click()
+    secret = page.get_by_role("textbox", name="Secret").input_value()
+    assert secret.startswith("hlt_")
+    snap(page, "device-token")
+
+    # The device: no session, only its token.
+    device = page.context.browser.new_context(base_url=live_server.url)
+    answer = device.request.post(
+        f"/api/sources/{meter.pk}/readings",
+        headers={"Authorization": f"Token {secret}"},
+        data={"timestamp": "2025-01-14T08:00:00+01:00", "values": {"energy": 1030}},
+    )
+    assert answer.status == 201, answer.text()
+
+    page.goto(f"/sources/{meter.pk}/")
+    first_row = page.locator("#readings tbody tr").first
+    assert first_row.locator("td").nth(0).inner_text() == "14 Jan 2025, 08:00"
+
+    page.goto(f"/sources/{meter.pk}/tokens/")
+    page.get_by_role("button", name="Revoke Hallway reader").click()
+    assert page.get_by_role("status").inner_text() == "Hallway reader can no longer send readings."
+    refused = device.request.post(
+        f"/api/sources/{meter.pk}/readings",
+        headers={"Authorization": f"Token {secret}"},
+        data={"timestamp": "2025-01-15T08:00:00+01:00", "values": {"energy": 1031}},
+    )
+    assert refused.status == 401
+    device.close()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from readings.charts import SIZES, usage_chart_svg
-from readings.csv_format import CsvHeaderError, read_csv_items
+from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.forms import ImportForm, ReadingForm
 from readings.models import Reading
 from readings.services import ingest_readings
@@ -139,10 +139,11 @@ def _import_csv(form, source, user):
     """Ingest the uploaded file; return (result, [(line, message), ...]) or None with the form's error set."""
     text = io.TextIOWrapper(form.cleaned_data["file"], encoding="utf-8-sig", newline="")
     try:
+        # The file is bounded by PAGES_IMPORT_MAX_BYTES, and an atomic import needs every row at once.
         lines, items = [], []
-        for line, item in read_csv_items(text, source.metrics):
-            lines.append(line)
-            items.append(item)
+        for numbers, batch in read_csv_batches(text, source.metrics, size=50_000):
+            lines += numbers
+            items += batch
     except CsvHeaderError as exc:
         form.add_error("file", str(exc))
         return None

@@ -82,7 +82,11 @@ BAD = (
     "2025-02-05 08:00,105\n"
 )
 BAD_LINES = [
-    (3, "Timestamp must be an ISO 8601 date and time such as 2025-01-31T13:45:00+01:00, not 'yesterday'."),
+    (
+        3,
+        "'yesterday' is not an ISO 8601 date or date-time "
+        "(e.g. 2025-01-31, 2025-01-31T07:30:00 or 2025-01-31T07:30:00+01:00).",
+    ),
     (4, "Value of 'volume' must be a number, not 'lots'."),
     (5, "Value of 'volume' must be a finite number, not nan."),
     (6, "Expected 2 fields (timestamp,volume), found 1."),

@@ -463,8 +463,9 @@ class Server:
         )
 
     def drain(self):
-        """Wait until the requests wrk left queued are answered, so the next run starts on idle workers."""
-        deadline = time.monotonic() + 180
+        """Wait (30 s at most) until the requests wrk left queued are answered, so that the next run starts
+        on idle workers. Logins queue the longest: each checks a slow password hash."""
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             began = time.monotonic()
             try:

@@ -189,6 +189,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="homelog <homelog@loc
 # read by hand every week after three weeks.
 STALE_AFTER_INTERVALS = env.int("STALE_AFTER_INTERVALS", default=3)
 STALE_AFTER_MIN_HOURS = env.int("STALE_AFTER_MIN_HOURS", default=24)
+# The largest CSV file the import page takes; bigger files go through `manage.py import_readings`.
+PAGES_IMPORT_MAX_BYTES = env.int("PAGES_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Prices are plain numbers; this symbol is written before costs on the pages (e.g. "€", "$", "CHF ").
+CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="")
 
 # --- Cache and shared state ------------------------------------------------------------------------------
 

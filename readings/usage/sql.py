@@ -13,10 +13,11 @@ aggregate over a window, which is what the frame adds. Correlated per-bucket sca
 index range that is already in time order, so no reading is sorted and no row needs a time-zone conversion.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import DateTimeField, F, FloatField, IntegerField, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
@@ -96,6 +97,17 @@ def _to_datetime(value):
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@contextlib.contextmanager
+def _cursor():
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner cannot know how many readings each bucket holds and guesses thousands; the cost
+            # it then expects sends the query through JIT compilation, which takes far longer (seconds)
+            # than running it. SET LOCAL ends with this transaction.
+            cursor.execute("SET LOCAL jit = off")
+        yield cursor
+
+
 def _values_table(name, columns, rows):
     placeholders = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in rows)
     params = [value for row in rows for value in row]
@@ -154,7 +166,7 @@ def cumulative_stats(series, periods):
     branches = [_cumulative_branch(metric, no) for no, metric in enumerate(metrics)]
     sql = f"WITH {series_sql}, {bucket_sql} " + " UNION ALL ".join(branch for branch, _ in branches)
     params = series_params + bucket_params + [p for _, branch_params in branches for p in branch_params]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
 
@@ -190,7 +202,7 @@ def instantaneous_stats(source_id, metric, edges):
         f'MAX(reading."value"), COUNT(*) FROM bucket JOIN ({readings_sql}) reading '
         'ON reading."timestamp" >= bucket.lo AND reading."timestamp" < bucket.hi GROUP BY bucket.bucket_no'
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, bucket_params + list(readings_params))
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     empty = (None, None, None, 0)

@@ -118,10 +118,12 @@ def _cumulative_branch(metric, metric_no):
     """SELECT for every series of one metric name: probes and the inside sum, per bucket."""
     readings = _in_bucket(_readings_of(metric, "series.source_id"))
     value = _metric_value(metric)
-    probes = []
-    for order, column in (("timestamp", "timestamp"), ("timestamp", "value"), ("-timestamp", "timestamp")):
-        probes.append(_compile(readings.annotate(value=value).order_by(order).values(column)[:1]))
-    probes.append(_compile(readings.annotate(value=value).order_by("-timestamp").values("value")[:1]))
+    # First reading's time and value, then the last one's: each an index probe.
+    probes = [
+        _compile(readings.annotate(value=value).order_by(order).values(column)[:1])
+        for order in ("timestamp", "-timestamp")
+        for column in ("timestamp", "value")
+    ]
     # Lag of the whole `values` column, the metric taken out afterwards: Lag of the extracted value would
     # have PostgreSQL extract it again from the row it looks back at, two to three times slower in all.
     previous_values = Window(Lag("values"), order_by=F("timestamp").asc())

@@ -221,6 +221,7 @@ def main():
         django.setup()
     else:
         _setup.fresh_database(args.database_url)
+    from django.db import connection
     from django.test.utils import override_settings
 
     from readings.usage import calendar, household_summary, source_usage
@@ -243,6 +244,9 @@ def main():
         )
         ours_best, ours_median, usage = timed(lambda: source_usage(minute, "energy", *year, "day"), args.runs)
         ours = [bucket.consumption for bucket in usage.buckets]
+        # The baselines get what usage gets: no JIT compilation (see readings/usage/sql.py).
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
         one_best, one_median, one = timed(lambda: one_pass(minute, edges), args.runs)
         per_best, per_median, per = timed(lambda: per_bucket(minute, edges), args.runs)
         assert same(ours, per), "the hand-written per-bucket query disagrees"

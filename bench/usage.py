@@ -73,7 +73,8 @@ def store_readings():
                 """
                 INSERT INTO readings_reading (id, data_source_id, "timestamp", "values", created_at)
                 SELECT gen_random_uuid(), %s, timestamptz '2024-01-01 00:00+00' + make_interval(hours => i),
-                       jsonb_build_object('energy', 500 * %s + i * (0.2 + 0.05 * %s) + (i %% 24) * 0.001),
+                       -- the rate grows with time, so that a year earlier differs
+                       jsonb_build_object('energy', 500 * %s + i * (0.2 + 0.05 * %s) + i * i * 0.000001),
                        now()
                 FROM generate_series(0, 2 * 366 * 24 + 24) AS i
                 """,

@@ -159,6 +159,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ingestion -------------------------------------------------------------------------------------------
 
+# The largest body POST /api/sources/{id}/readings/bulk reads; a larger one is refused with 413 before any
+# parsing. 10,000 readings with ids and a few metrics take about 1.5 MB of JSON.
+INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+# The most readings one bulk request may carry.
+INGEST_MAX_BATCH = env.int("INGEST_MAX_BATCH", default=10_000)
+
 # --- Usage -----------------------------------------------------------------------------------------------
 
 # One request may ask for at most this many buckets (a year of days is 366, two months of hours 1,464).
@@ -183,6 +189,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="homelog <homelog@loc
 # read by hand every week after three weeks.
 STALE_AFTER_INTERVALS = env.int("STALE_AFTER_INTERVALS", default=3)
 STALE_AFTER_MIN_HOURS = env.int("STALE_AFTER_MIN_HOURS", default=24)
+# The largest CSV file the import page takes; bigger files go through `manage.py import_readings`.
+PAGES_IMPORT_MAX_BYTES = env.int("PAGES_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Prices are plain numbers; this symbol is written before costs on the pages (e.g. "€", "$", "CHF ").
+CURRENCY_SYMBOL = env.str("CURRENCY_SYMBOL", default="")
 
 # --- Cache and shared state ------------------------------------------------------------------------------
 
@@ -277,6 +287,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"level": "ERROR"},
+        # A request with a Host homelog does not serve is a 400 in its request line, not an error with a
+        # traceback: scanners send them all day.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
         "django.server": {"level": "ERROR"},
     },
 }

@@ -24,8 +24,8 @@ class CsvHeaderError(ValueError):
     """The header row cannot be read against the source's metrics; no row of the file is usable."""
 
 
-def read_csv_items(lines, metrics):
-    """Yield (line_number, item) for each data row of `lines` (an iterable of text lines).
+def read_csv_batches(lines, metrics, size):
+    """Yield (line numbers, items) for every `size` data rows of `lines` (an iterable of text lines).
 
     Items are what `ingest_readings` takes; a row that cannot be read is an InvalidItem saying why.
     Raises CsvHeaderError when the header names no timestamp column or a metric the source does not have.
@@ -39,30 +39,42 @@ def read_csv_items(lines, metrics):
         raise CsvHeaderError(f"The CSV header row cannot be read: {exc}.") from None
     id_column, timestamp_column, metric_columns = _columns(header, metrics)
     width = len(header)
+    loads = orjson.loads
 
+    numbers, items = [], []
     while True:
+        # The loop runs once per row of a file of any length: one frame, no call per cell when all is well.
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            for row in reader:
+                if len(row) == width:
+                    try:
+                        values = {name: loads(row[column]) for name, column in metric_columns if row[column]}
+                    except orjson.JSONDecodeError:
+                        values = {
+                            name: _number(row[column]) for name, column in metric_columns if row[column]
+                        }
+                    item = {TIMESTAMP: row[timestamp_column], "values": values}
+                    if id_column is not None and row[id_column]:
+                        item[ID] = row[id_column]
+                elif not row:
+                    continue
+                else:
+                    item = InvalidItem(f"Expected {width} fields ({','.join(header)}), found {len(row)}.")
+                numbers.append(reader.line_num)
+                items.append(item)
+                if len(items) == size:
+                    yield numbers, items
+                    numbers, items = [], []
+            break
         except csv.Error as exc:
-            yield reader.line_num, InvalidItem(f"Malformed CSV row: {exc}.")
-            continue
-        if not row:
-            continue
-        if len(row) != width:
-            yield (
-                reader.line_num,
-                InvalidItem(f"Expected {width} fields ({','.join(header)}), found {len(row)}."),
-            )
-            continue
-        item = {
-            TIMESTAMP: row[timestamp_column],
-            "values": {name: _number(row[column]) for name, column in metric_columns if row[column] != ""},
-        }
-        if id_column is not None and row[id_column]:
-            item[ID] = row[id_column]
-        yield reader.line_num, item
+            # The reader goes on with the next line.
+            numbers.append(reader.line_num)
+            items.append(InvalidItem(f"Malformed CSV row: {exc}."))
+            if len(items) == size:
+                yield numbers, items
+                numbers, items = [], []
+    if items:
+        yield numbers, items
 
 
 def _columns(header, metrics):

@@ -1,11 +1,14 @@
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from accounts.forms import timezone_choices
 from readings.models import Reading
 from readings.templatetags.readings_extras import ago, reading_value
 from sources.metrics import validate_values
@@ -179,3 +182,33 @@ class ReadingForm(forms.Form):
 
 def _when(moment):
     return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
+class ImportForm(forms.Form):
+    """A CSV file of readings for one source, stored through the same ingestion as the API's bulk import."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A header row naming timestamp and the metrics (id too, if you like), then the readings.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    timezone = forms.ChoiceField(
+        label="Times without an offset are in",
+        choices=timezone_choices,
+        help_text="For times like 2025-01-31 08:00; times like 2025-01-31T08:00:00+01:00 say it themselves.",
+    )
+    partial = forms.BooleanField(
+        required=False,
+        label="Store the good rows even if some are wrong",
+        help_text="Otherwise one wrong row and nothing is stored, so you can fix the file and try again.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PAGES_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"This file is {filesizeformat(upload.size)}; the page takes files up to "
+                f"{filesizeformat(limit)}. Split it, or import it with `manage.py import_readings`."
+            )
+        return upload

@@ -1,9 +1,8 @@
-"""The calendar periods a source page shows (a day, a week, a month or a year in the household's time zone),
-with the ones before and after, for the period picker."""
+"""The calendar periods a source page shows (a day, a week, a month or a year of local dates), with the ones
+before and after, for the period picker. Where they begin and end in time is for readings.usage to say."""
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 KINDS = ("day", "week", "month", "year")
 # The buckets a chart of each period is drawn with.
@@ -20,10 +19,9 @@ def _add_months(day, months):
 class Period:
     kind: str
     first_day: dt.date
-    tz: ZoneInfo
 
     @classmethod
-    def containing(cls, kind, day, tz):
+    def containing(cls, kind, day):
         """The day, week (Monday to Sunday), month or year that contains the local date `day`."""
         if kind not in KINDS:
             raise ValueError(f"Unknown period {kind!r}; use one of {', '.join(KINDS)}.")
@@ -33,7 +31,7 @@ class Period:
             day = day.replace(day=1)
         elif kind == "year":
             day = day.replace(month=1, day=1)
-        return cls(kind, day, tz)
+        return cls(kind, day)
 
     @property
     def interval(self):
@@ -50,24 +48,15 @@ class Period:
             return _add_months(self.first_day, 1)
         return self.first_day.replace(year=self.first_day.year + 1)
 
-    @property
-    def start(self):
-        """Local midnight at the start of the period, as an aware datetime (a day may have 23 or 25 hours)."""
-        return dt.datetime.combine(self.first_day, dt.time.min, tzinfo=self.tz)
-
-    @property
-    def end(self):
-        return dt.datetime.combine(self.last_day, dt.time.min, tzinfo=self.tz)
-
     def previous(self):
         if self.kind == "month":
-            return Period(self.kind, _add_months(self.first_day, -1), self.tz)
+            return Period(self.kind, _add_months(self.first_day, -1))
         if self.kind == "year":
-            return Period(self.kind, self.first_day.replace(year=self.first_day.year - 1), self.tz)
-        return Period(self.kind, self.first_day - (self.last_day - self.first_day), self.tz)
+            return Period(self.kind, self.first_day.replace(year=self.first_day.year - 1))
+        return Period(self.kind, self.first_day - (self.last_day - self.first_day))
 
     def next(self):
-        return Period(self.kind, self.last_day, self.tz)
+        return Period(self.kind, self.last_day)
 
     def contains(self, day):
         return self.first_day <= day < self.last_day
@@ -88,10 +77,15 @@ class Period:
             return f"{first:%B %Y}"
         return f"{first:%Y}"
 
-    def bucket_label(self, moment, compact=False):
-        """How a bucket starting at the local datetime `moment` is named on the chart's axis."""
+    def bucket_label(self, moment, compact=False, long=False):
+        """How a bucket starting at the local datetime `moment` is named: on the chart's axis (`compact` on
+        a phone), or in full in the table of numbers (`long`)."""
         if self.interval == "hour":
+            if long:
+                return f"{moment:%H:%M}"
             return f"{moment:%H}" if compact else f"{moment:%H:00}"
         if self.interval == "day":
+            if long:
+                return f"{moment:%a} {moment.day} {moment:%b}"
             return f"{moment:%a}" if self.kind == "week" else f"{moment.day}"
-        return f"{moment:%b}"
+        return f"{moment:%B}" if long else f"{moment:%b}"

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 
 from readings.models import Reading
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 @dataclass

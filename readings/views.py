@@ -1,15 +1,22 @@
+import io
+import zoneinfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from readings.forms import ReadingForm
+from readings.charts import SIZES, usage_chart_svg
+from readings.csv_format import CsvHeaderError, read_csv_batches
+from readings.forms import ImportForm, ReadingForm
 from readings.models import Reading
-from sources.views import visible_source_or_404
+from readings.services import ingest_readings
+from sources.views import chart_choice, period_usage, visible_source_or_404
 
 
 def _writable_source_or_403(user, pk):
@@ -107,3 +114,87 @@ def reading_delete(request, pk):
             "readings/reading_confirm_delete.html",
             {"source": source, "household": source.household, "reading": reading},
         )
+
+
+@login_required
+def usage_chart(request, source_pk):
+    """The source page's chart as an SVG image, for the metric, period and size in the query string."""
+    source = visible_source_or_404(request.user, source_pk)
+    metric, period = chart_choice(request, source)
+    size = request.GET.get("size", "wide")
+    if size not in SIZES:
+        raise BadRequest(f"size must be one of {', '.join(SIZES)}.")
+    svg = usage_chart_svg(period_usage(source, metric, period), period, size)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    # A new reading changes the chart at once: the browser asks again rather than reuse an old copy.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+# A file with many bad rows lists this many of them; the count says how many there were.
+SHOWN_IMPORT_ERRORS = 100
+
+
+def _import_csv(form, source, user):
+    """Ingest the uploaded file; return (result, [(line, message), ...]) or None with the form's error set."""
+    text = io.TextIOWrapper(form.cleaned_data["file"], encoding="utf-8-sig", newline="")
+    try:
+        # The file is bounded by PAGES_IMPORT_MAX_BYTES, and an atomic import needs every row at once.
+        lines, items = [], []
+        for numbers, batch in read_csv_batches(text, source.metrics, size=50_000):
+            lines += numbers
+            items += batch
+    except CsvHeaderError as exc:
+        form.add_error("file", str(exc))
+        return None
+    except UnicodeDecodeError:
+        form.add_error("file", "This file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
+        return None
+    if not items:
+        form.add_error("file", "This file has a header row but no readings.")
+        return None
+    result = ingest_readings(
+        source,
+        items,
+        created_by=user,
+        partial=form.cleaned_data["partial"],
+        tzinfo=zoneinfo.ZoneInfo(form.cleaned_data["timezone"]),
+    )
+    problems = [
+        (lines[index], " ".join(message for messages in errors.values() for message in messages))
+        for index, errors in result.errors.items()
+    ]
+    return result, problems
+
+
+@login_required
+def reading_import(request, source_pk):
+    source = _writable_source_or_403(request.user, source_pk)
+    result = problems = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid() and (outcome := _import_csv(form, source, request.user)):
+            result, problems = outcome
+            if result.stored and not problems:
+                messages.success(
+                    request,
+                    f"Imported {result.created:,} new {'reading' if result.created == 1 else 'readings'}"
+                    + (f"; {result.existing:,} were already stored." if result.existing else "."),
+                )
+                return redirect("sources:source-detail", pk=source.pk)
+    else:
+        form = ImportForm(initial={"timezone": source.household.timezone})
+    return render(
+        request,
+        "readings/reading_import.html",
+        {
+            "source": source,
+            "household": source.household,
+            "form": form,
+            "result": result,
+            "problems": problems[:SHOWN_IMPORT_ERRORS] if problems else [],
+            "problem_count": len(problems or []),
+            "example": ",".join(["timestamp", *source.metric_names]),
+        },
+        status=400 if form.errors or (result and not result.stored) else 200,
+    )

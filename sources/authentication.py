@@ -1,11 +1,12 @@
-"""Authentication of devices by `Authorization: Token <secret>`, for the views that accept readings.
+"""Authentication of devices by `Authorization: Token <secret>`, for the views that add readings.
 
-A device is not a person: the request's user stays anonymous and `request.auth` is the DeviceToken, so any
-view that wants a signed-in user refuses it, and only the views that add readings list this class and then
-look for the token's source alone (`writable_sources`).
+A device is not a person: the request's user stays anonymous and `request.auth` is the DeviceToken. Only
+the views that add readings list this class; they allow a device to POST and nothing else, and find the
+source through `sources_reachable_by`, which for a device holds its own source alone (any other is a 404).
 """
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -25,7 +26,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed("The device token is not valid.") from None
+            raise AuthenticationFailed("The device token is not valid or has been revoked.") from None
         token = DeviceToken.objects.for_secret(secret)
         if token is None:
             raise AuthenticationFailed("The device token is not valid or has been revoked.")
@@ -36,20 +37,50 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return "Token"
 
 
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = DeviceTokenAuthentication
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <secret>`: a device token, which can only add readings to its source.",
+        }
+
+
 def device_token_of(request):
     return request.auth if isinstance(request.auth, DeviceToken) else None
 
 
-class IsDeviceToken(BasePermission):
-    """Lets a device in; what it may touch is then limited by `writable_sources`."""
+class IsAuthenticatedOrDeviceAdding(BasePermission):
+    """A signed-in person, or a device adding readings (a POST); a device may read nothing."""
+
+    message = "A device token can only add readings."
 
     def has_permission(self, request, view):
-        return device_token_of(request) is not None
+        if device_token_of(request) is not None:
+            return request.method == "POST"
+        return bool(request.user and request.user.is_authenticated)
 
 
-def writable_sources(request):
-    """Sources the request may add readings to: the token's own source for a device, else the user's."""
+def sources_reachable_by(request):
+    """Sources the request may address: the token's own source for a device, else those the user sees."""
+    token = device_token_of(request)
+    if token is not None:
+        return DataSource.objects.filter(pk=token.data_source_id)
+    return DataSource.objects.visible_to(request.user)
+
+
+def sources_writable_by(request):
+    """Sources the request may add readings to: the token's own for a device, else the user's (no viewers)."""
     token = device_token_of(request)
     if token is not None:
         return DataSource.objects.filter(pk=token.data_source_id)
     return DataSource.objects.writable_by(request.user)
+
+
+def creator_of(request):
+    """The user to record as a reading's creator: nobody for a device."""
+    return request.user if request.user.is_authenticated else None

@@ -4,7 +4,7 @@ from django.core.validators import RegexValidator
 
 from readings.models import Reading
 from sources.metrics import MAX_METRICS, MAX_UNIT_LENGTH, METRIC_NAME_RE, validate_metrics
-from sources.models import DataSource
+from sources.models import DataSource, DeviceToken
 
 
 class DataSourceForm(forms.ModelForm):
@@ -110,3 +110,10 @@ def metric_initial(metrics):
         {"name": name, "unit": spec["unit"], "kind": "cumulative" if spec["cumulative"] else "instantaneous"}
         for name, spec in sorted(metrics.items())
     ]
+
+
+class DeviceTokenForm(forms.ModelForm):
+    class Meta:
+        model = DeviceToken
+        fields = ["name"]
+        labels = {"name": "Device name"}

@@ -1,13 +1,15 @@
 """What the pages ask about sources, in one place."""
 
 import datetime as dt
+from dataclasses import dataclass
 from itertools import groupby
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Household
-from sources.models import DataSource
+from readings.usage import household_summary
+from sources.models import DataSource, SourceType
 
 PACE_READINGS = 10
 
@@ -44,4 +46,62 @@ def households_with_sources(user, now=None):
                 and source.latest_reading_timestamp is not None
                 and now - source.latest_reading_timestamp > quiet_after(source)
             )
+        _attach_month_so_far(household, now)
     return households
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One figure this month so far, against the same days of last month and of the same month last year."""
+
+    unit: str
+    current: float | None
+    previous: float | None
+    year_earlier: float | None
+    # For solar production more is better; for everything else, less.
+    more_is_better: bool = False
+
+    @staticmethod
+    def change(now, then):
+        """The change in percent, or None when either side is unknown or there was nothing before."""
+        if now is None or then is None or then <= 0:
+            return None
+        return round((now - then) / then * 100)
+
+    @property
+    def change_from_previous(self):
+        return self.change(self.current, self.previous)
+
+    @property
+    def change_from_year_earlier(self):
+        return self.change(self.current, self.year_earlier)
+
+
+def _attach_month_so_far(household, now):
+    """Give the household `month` (its usage since the first of this month, in its own time zone) and each
+    of its sources `usage`: a Comparison of consumption and one of cost per cumulative metric."""
+    first_of_month = timezone.localdate(now, timezone=household.tzinfo).replace(day=1)
+    summary = household_summary(household, start=first_of_month, end=now, interval="month", now=now)
+    household.month = summary
+    household.month_cost = Comparison(
+        "", summary.current.cost, summary.previous.cost, summary.year_earlier.cost
+    )
+    periods = (summary.current, summary.previous, summary.year_earlier)
+    usage = {}
+    for current, previous, year_earlier in zip(*(p.sources for p in periods), strict=True):
+        more_is_better = current.source.type == SourceType.SOLAR
+        usage.setdefault(current.source.pk, []).append(
+            (
+                current.metric,
+                Comparison(
+                    current.unit,
+                    current.consumption,
+                    previous.consumption,
+                    year_earlier.consumption,
+                    more_is_better,
+                ),
+                Comparison("", current.cost, previous.cost, year_earlier.cost),
+            )
+        )
+    for source in household.sources:
+        source.usage = usage.get(source.pk, [])

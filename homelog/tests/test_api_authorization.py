@@ -15,7 +15,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFa
 from homelog.api import urls as api_urls
 from homelog.api.fixtures import bearer_client
 from readings.tests.factories import ReadingFactory
-from sources.tests.factories import DataSourceFactory
+from sources.tests.factories import DataSourceFactory, DeviceTokenFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
@@ -236,6 +236,32 @@ MATRIX = [
         403,
         204,
     ),
+    (
+        "source-readings-bulk",
+        "post",
+        "/api/sources/{source}/readings/bulk",
+        [READING_BODY],
+        401,
+        404,
+        403,
+        200,
+        200,
+    ),
+    ("source-readings-csv", "get", "/api/sources/{source}/readings.csv", None, 401, 404, 200, 200, 200),
+    ("source-token-list", "get", "/api/sources/{source}/tokens", None, 401, 404, 403, 403, 200),
+    (
+        "source-token-list",
+        "post",
+        "/api/sources/{source}/tokens",
+        {"name": "Reader"},
+        401,
+        404,
+        403,
+        403,
+        201,
+    ),
+    ("source-token-detail", "get", "/api/sources/{source}/tokens/{token}", None, 401, 404, 403, 403, 200),
+    ("source-token-detail", "delete", "/api/sources/{source}/tokens/{token}", None, 401, 404, 403, 403, 204),
     ("source-usage", "get", "/api/sources/{source}/usage", None, 401, 404, 200, 200, 200),
     ("household-usage", "get", "/api/households/{household}/usage", None, 401, 404, 200, 200, 200),
     ("schema", "get", "/api/schema", None, 200, 200, 200, 200, 200),
@@ -267,6 +293,7 @@ def world(household, owner, member, viewer, outsider):
                 data_source=source, created_by=owner, timestamp=at + dt.timedelta(1)
             ).pk,
             "refresh_token": str(RefreshToken.for_user(owner)),
+            "token": DeviceTokenFactory(data_source=source).pk,
         },
     )
 

@@ -4,6 +4,7 @@ from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from homelog.api.exceptions import save_or_conflict
 from homelog.api.fields import utc_iso
@@ -12,7 +13,13 @@ from homelog.api.permissions import require
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
 from readings.models import Reading
-from sources.models import DataSource
+from sources.authentication import (
+    DeviceTokenAuthentication,
+    IsAuthenticatedOrDeviceAdding,
+    creator_of,
+    sources_reachable_by,
+    sources_writable_by,
+)
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -22,7 +29,8 @@ class SourceReadingsMixin:
 
     @cached_property
     def data_source(self):
-        sources = DataSource.objects.visible_to(self.request.user).select_related("household")
+        # A device token reaches its own source only: any other is as unknown as another household's.
+        sources = sources_reachable_by(self.request).select_related("household")
         sources = sources.only("id", "metrics", "household_id", "household__timezone")
         return get_object_or_404(sources, pk=self.kwargs["source_pk"])
 
@@ -37,7 +45,7 @@ class SourceReadingsMixin:
 
     def require_writable_source(self):
         require(
-            DataSource.objects.writable_by(self.request.user),
+            sources_writable_by(self.request),
             self.data_source,
             "Viewers cannot add readings.",
         )
@@ -62,6 +70,9 @@ def duplicate_message(timestamp):
 class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
     """The readings of one data source."""
 
+    # Devices may add readings with their token; people use JWT or the session as everywhere.
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, DeviceTokenAuthentication]
+    permission_classes = [IsAuthenticatedOrDeviceAdding]
     serializer_class = ReadingSerializer
     filterset_class = ReadingFilterSet
     pagination_class = KeysetLinkPagination
@@ -94,7 +105,10 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         timestamp = serializer.validated_data["timestamp"]
         reading = save_or_conflict(
-            serializer, duplicate_message(timestamp), data_source=self.data_source, created_by=request.user
+            serializer,
+            duplicate_message(timestamp),
+            data_source=self.data_source,
+            created_by=creator_of(request),
         )
         location = reverse(
             "api:source-reading-detail", kwargs={"source_pk": self.data_source.pk, "pk": reading.pk}

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -37,3 +38,27 @@ def ago(moment):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def money(value):
+    """A cost with two decimals and the configured currency symbol: €75.00."""
+    if value is None or value == "":
+        return ""
+    return f"{settings.CURRENCY_SYMBOL}{float(value):,.2f}"
+
+
+@register.inclusion_tag("includes/change.html")
+def change(percent, more_is_better=False, against=""):
+    """A change in percent as a word and an arrow, coloured by whether it is good news."""
+    if percent is None:
+        return {"known": False, "against": against}
+    good = (percent > 0) == more_is_better if percent else None
+    return {
+        "known": True,
+        "percent": abs(percent),
+        "up": percent > 0,
+        "flat": percent == 0,
+        "good": good,
+        "against": against,
+    }

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from readings.models import Reading
 from readings.tests.factories import ReadingFactory
+from readings.tests.helpers import stored
 from sources.tests.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,15 +33,6 @@ def run(command, *args, **options):
     out = io.StringIO()
     call_command(command, *args, no_progress=True, stdout=out, **options)
     return out.getvalue()
-
-
-def stored(source):
-    return [
-        (timestamp.isoformat(), values)
-        for timestamp, values in Reading.objects.of_source(source)
-        .order_by("timestamp")
-        .values_list("timestamp", "values")
-    ]
 
 
 def test_import_stores_the_good_rows_reports_the_bad_and_a_rerun_stores_nothing(source, tmp_path):

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from readings.csv_format import CsvHeaderError, export_rows, iter_csv_chunks, read_csv_items
+from readings.csv_format import CsvHeaderError, export_rows, iter_csv_chunks, read_csv_batches
 from readings.models import Reading
 from readings.services import InvalidItem, ingest_readings
 from readings.tests.factories import ReadingFactory
@@ -14,10 +14,12 @@ METRICS = {"energy": {"unit": "kWh", "cumulative": True}, "power": {"unit": "W",
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
-def items_of(text):
+def items_of(text, size=2):
+    """(line, item or message) of every row, read in batches of `size`."""
     return [
         (line, item.message if isinstance(item, InvalidItem) else item)
-        for line, item in read_csv_items(io.StringIO(text, newline=""), METRICS)
+        for lines, items in read_csv_batches(io.StringIO(text, newline=""), METRICS, size)
+        for line, item in zip(lines, items, strict=True)
     ]
 
 
@@ -132,7 +134,7 @@ def test_export_then_import_round_trips_exactly():
     text = "".join(iter_csv_chunks(export_rows(Reading.objects.of_source(source)), source.metric_names))
 
     Reading.objects.all().delete()
-    items = [item for _, item in read_csv_items(io.StringIO(text, newline=""), source.metrics)]
+    [(_, items)] = read_csv_batches(io.StringIO(text, newline=""), source.metrics, 10)
     result = ingest_readings(source, items)
     assert (result.created, result.errors) == (4, {})
     assert sorted(Reading.objects.values_list("id", "data_source_id", "timestamp", "values")) == before

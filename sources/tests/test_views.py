@@ -9,6 +9,7 @@ from accounts.tests.factories import HouseholdFactory, MembershipFactory
 from homelog.testing import assert_constant_queries
 from readings.models import Reading
 from readings.tests.factories import ReadingFactory
+from readings.tests.helpers import readings_committed
 from sources.models import DataSource, SourceType
 from sources.tests.factories import DataSourceFactory
 
@@ -140,6 +141,7 @@ def test_home_takes_the_same_queries_for_2_and_40_sources(client, owner, househo
         for i in range(n):
             source = DataSourceFactory(household=household if i % 2 else second)
             ReadingFactory.create_batch(3, data_source=source)
+        readings_committed()
 
     assert_constant_queries(client, HOME, grow, small=2, large=40)
 
@@ -206,20 +208,20 @@ def test_readings_are_paged_by_time(client, owner, meter):
     client = signed_in(client, owner)
 
     first = client.get(detail_url(meter)).context["page"]
-    assert len(first.rows) == 50
+    assert len(first.rows) == 25
     assert first.rows[0].timestamp == dt.datetime(2025, 1, 5, 23, tzinfo=dt.UTC)
     assert first.newer_than is None
-    assert first.older_than == dt.datetime(2025, 1, 3, 22, tzinfo=dt.UTC)
+    assert first.older_than == dt.datetime(2025, 1, 4, 23, tzinfo=dt.UTC)
 
-    second = client.get(detail_url(meter, before="2025-01-03T22:00:00%2B00:00")).context["page"]
-    assert second.rows[0].timestamp == dt.datetime(2025, 1, 3, 21, tzinfo=dt.UTC)
-    assert second.newer_than == dt.datetime(2025, 1, 3, 21, tzinfo=dt.UTC)
+    second = client.get(detail_url(meter, before="2025-01-04T23:00:00%2B00:00")).context["page"]
+    assert second.rows[0].timestamp == dt.datetime(2025, 1, 4, 22, tzinfo=dt.UTC)
+    assert second.newer_than == dt.datetime(2025, 1, 4, 22, tzinfo=dt.UTC)
 
     last = client.get(detail_url(meter, before="2025-01-01T20:00:00%2B00:00")).context["page"]
     assert [r.timestamp.hour for r in last.rows] == list(range(19, -1, -1))
     assert last.older_than is None
 
-    back = client.get(detail_url(meter, after="2025-01-03T21:00:00%2B00:00")).context["page"]
+    back = client.get(detail_url(meter, after="2025-01-04T22:00:00%2B00:00")).context["page"]
     assert [r.timestamp for r in back.rows] == [r.timestamp for r in first.rows]
     assert back.newer_than is None
 
@@ -227,7 +229,7 @@ def test_readings_are_paged_by_time(client, owner, meter):
 def test_the_pager_links_carry_the_cursor(client, owner, meter):
     hourly(meter, 60)
     html = signed_in(client, owner).get(detail_url(meter, period="week")).content.decode()
-    assert '?period=week&amp;before=2025-01-01T10%3A00%3A00%2B00%3A00#readings">Older →</a>' in html
+    assert '?period=week&amp;before=2025-01-02T11%3A00%3A00%2B00%3A00#readings">Older →</a>' in html
 
 
 @pytest.mark.parametrize(
@@ -252,10 +254,15 @@ def test_another_households_source_is_404(client, outsider, meter):
 
 def test_the_source_page_takes_the_same_queries_for_10_and_500_readings(client, member, meter):
     signed_in(client, member)
+
+    def grow(n):
+        ReadingFactory.create_batch(n, data_source=meter, created_by=member)
+        readings_committed()
+
     assert_constant_queries(
         client,
         detail_url(meter),
-        lambda n: ReadingFactory.create_batch(n, data_source=meter, created_by=member),
+        grow,
         10,
         500,
     )
@@ -264,7 +271,12 @@ def test_the_source_page_takes_the_same_queries_for_10_and_500_readings(client, 
 def test_an_older_page_takes_the_same_queries_too(client, member, meter):
     signed_in(client, member)
     url = detail_url(meter, before="2030-01-01T00:00:00%2B00:00")
-    assert_constant_queries(client, url, lambda n: ReadingFactory.create_batch(n, data_source=meter), 10, 500)
+
+    def grow(n):
+        ReadingFactory.create_batch(n, data_source=meter)
+        readings_committed()
+
+    assert_constant_queries(client, url, grow, 10, 500)
 
 
 # --- Creating and changing sources -------------------------------------------------------------------
@@ -428,3 +440,59 @@ def test_the_source_form_takes_the_same_queries_however_many_readings(client, ow
     url = reverse("sources:source-update", args=[meter.pk])
     assert_constant_queries(client, url, lambda n: ReadingFactory.create_batch(n, data_source=meter), 10, 300)
     assert Reading.objects.count() == 300
+
+
+# --- This month's usage on the home page -------------------------------------------------------------
+
+
+def berlin(month, day, hour=0, year=2025):
+    return dt.datetime(year, month, day, hour, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+@time_machine.travel(NOW, tick=False)  # 10 March 2025, 12:00 in Berlin
+def test_home_compares_this_month_with_the_same_days_of_last_month_and_last_year(client, owner, household):
+    meter = DataSourceFactory(household=household, name="Electricity meter", price_per_unit="0.300000")
+    for moment, value in [
+        (berlin(2, 1), 0),
+        (berlin(2, 10, 12), 60),  # 60 kWh in the same days of February
+        (berlin(3, 1), 100),
+        (berlin(3, 10), 190),  # 90 kWh this month so far
+    ]:
+        ReadingFactory(data_source=meter, timestamp=moment, values={"energy": value})
+    solar = DataSourceFactory(household=household, name="Roof", type=SourceType.SOLAR)
+    for moment, value in [
+        (berlin(2, 1), 0),
+        (berlin(2, 10, 12), 50),
+        (berlin(3, 1), 60),
+        (berlin(3, 10), 100),
+    ]:
+        ReadingFactory(data_source=solar, timestamp=moment, values={"energy": value})
+
+    html = signed_in(client, owner).get(HOME).content.decode()
+
+    assert "used since 1 Mar</h4>" in html
+    assert '<strong>90</strong> <span class="unit">kWh</span> <span class="cost">· 27.00</span>' in html
+    assert (
+        '<span class="change change--bad"><span aria-hidden="true">▲</span> 50% more than Feb</span>' in html
+    )
+    assert '<span class="change change--flat">No data for Mar 2024</span>' in html
+    # More from the solar roof is good news.
+    assert "produced since 1 Mar</h4>" in html
+    assert (
+        '<span class="change change--bad"><span aria-hidden="true">▼</span> 20% less than Feb</span>' in html
+    )
+    # The household's cost: this month, the same days of February, and no data a year ago.
+    assert "<dt>Cost since 1 March</dt>\n          <dd>27.00</dd>" in html
+    assert "18.00" in html and "▲</span> 50% more than then" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_costs_carry_the_configured_currency(client, owner, household, settings):
+    settings.CURRENCY_SYMBOL = "€"
+    meter = DataSourceFactory(household=household, price_per_unit="0.500000")
+    ReadingFactory(data_source=meter, timestamp=berlin(3, 1), values={"energy": 0})
+    ReadingFactory(data_source=meter, timestamp=berlin(3, 2), values={"energy": 2469.1})
+
+    html = signed_in(client, owner).get(HOME).content.decode()
+
+    assert '<span class="cost">· €1,234.55</span>' in html

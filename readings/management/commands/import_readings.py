@@ -8,7 +8,7 @@ from queue import Empty, Queue
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from readings.csv_format import CsvHeaderError, read_csv_items
+from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.management.commands._options import add_source_argument, source_or_error, timezone_or_error
 from readings.services import prepare_readings, store_readings
 
@@ -91,12 +91,9 @@ class Command(BaseCommand):
         created = existing = skips = 0
         shown = []
         done = 0
-        rows = read_csv_items(text, source.metrics)
         batches = (
-            (lines, prepare_readings(source, items, tzinfo=zone), position)
-            for lines, items, position in self._batches(
-                rows, options["batch_size"], raw.tell if seekable else None
-            )
+            (lines, prepare_readings(source, items, tzinfo=zone), raw.tell() if seekable else None)
+            for lines, items in read_csv_batches(text, source.metrics, options["batch_size"])
         )
         try:
             # Reading, parsing and validating the next batch overlaps with the database storing this one.
@@ -122,19 +119,6 @@ class Command(BaseCommand):
         finally:
             bar.close()
         return (created, existing), shown, skips
-
-    @staticmethod
-    def _batches(rows, size, tell):
-        """Yield (line numbers, items, bytes read so far) for every `size` rows."""
-        lines, items = [], []
-        for line, item in rows:
-            lines.append(line)
-            items.append(item)
-            if len(items) == size:
-                yield lines, items, tell() if tell else None
-                lines, items = [], []
-        if items:
-            yield lines, items, tell() if tell else None
 
 
 def read_ahead(iterable, depth=2):

@@ -160,7 +160,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--days", type=int, default=365, help="How much history a new demo gets (default: a year)."
+            "--days",
+            type=int,
+            default=400,
+            # A year and a month, so that this month can be compared with the same month last year.
+            help="How much history a new demo gets (default: 400 days).",
         )
 
     def handle(self, *args, days, **options):

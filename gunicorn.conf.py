@@ -17,10 +17,25 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or cores * 2)
 # Threads let a worker keep idle keep-alive connections and overlap database round trips; Python holds one
 # core per process at a time, so more processes than cores is what buys CPU.
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
-worker_class = "gthread"
+# One thread: plain synchronous workers (no keep-alive).
+worker_class = "gthread" if threads > 1 else "sync"
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.
 preload_app = True
+
+
+def when_ready(server):
+    """In the master, before the first fork: import every view too (Django does it on the first request),
+    and freeze what is loaded so that the workers' garbage collection leaves those pages shared."""
+    if server.cfg.preload_app:
+        import gc
+
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 — the import is the point
+        gc.freeze()
+
+
 # A worker that grows for any reason is replaced after a while; the jitter keeps them from restarting at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 10_000)
 max_requests_jitter = max_requests // 10

@@ -287,6 +287,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"level": "ERROR"},
+        # A request with a Host homelog does not serve is a 400 in its request line, not an error with a
+        # traceback: scanners send them all day.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
         "django.server": {"level": "ERROR"},
     },
 }

@@ -44,6 +44,16 @@ class LocalTimeFilterSet(django_filters.FilterSet):
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, passing the view's `filter_timezone()` to a LocalTimeFilterSet."""
 
+    def filter_queryset(self, request, queryset, view):
+        # Building the FilterSet and its form costs as much as a query: most list requests (a device polling,
+        # the next page of a chart) filter on nothing, and then it would change nothing.
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            param.startswith(name) for param in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_filterset_kwargs(self, request, queryset, view):
         kwargs = super().get_filterset_kwargs(request, queryset, view)
         filterset_class = self.get_filterset_class(view, queryset)

@@ -16,9 +16,11 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from accounts.tests.factories import UserFactory
+from accounts.models import Role
+from accounts.tests.factories import MembershipFactory, UserFactory
 from homelog.tests.conftest import free_port
 from homelog.tests.processes import REPOSITORY, manage, production_environment
+from sources.tests.factories import DataSourceFactory
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the production server is tested against PostgreSQL"
@@ -71,6 +73,13 @@ class Server:
 
     def get_json(self, path, **kwargs):
         response, content = self.request("GET", path, **kwargs)
+        return response.status, json.loads(content)
+
+    def send_json(self, method, path, data, token=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response, content = self.request(method, path, body=json.dumps(data), headers=headers)
         return response.status, json.loads(content)
 
     def log_in_to_admin(self, email, password):
@@ -215,6 +224,49 @@ def test_production_server_serves_probes_pages_static_files_and_logs(
     assert server.cookies["sessionid"] not in log
 
 
+def test_production_server_logs_in_and_answers_the_api(static_root, tmp_path, pbkdf2_hasher, admin):
+    source = DataSourceFactory(name="Electricity meter")
+    MembershipFactory(user=admin, household=source.household, role=Role.OWNER)
+
+    with running_server(static_root, tmp_path) as server:
+        status, tokens = server.send_json(
+            "POST", "/api/auth/login", {"username": admin.email, "password": PASSWORD}
+        )
+        assert (status, tokens["token_type"]) == (200, "bearer")
+        token = tokens["access_token"]
+
+        status, created = server.send_json(
+            "POST",
+            f"/api/sources/{source.pk}/readings",
+            {"timestamp": "2026-03-01T12:00:00Z", "values": {"energy": 1234.5}},
+            token=token,
+        )
+        assert status == 201
+        response, content = server.request(
+            "GET", f"/api/sources/{source.pk}/readings", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status == 200
+        assert json.loads(content) == [
+            {
+                "id": created["id"],
+                "data_source_id": source.pk,
+                "timestamp": "2026-03-01T12:00:00Z",
+                "values": {"energy": 1234.5},
+                "created_by_id": admin.pk,
+                "created_at": created["created_at"],
+            }
+        ]
+        assert server.get_json("/api/sources")[0] == 401
+
+    log = server.log()
+    assert re.search(rf"POST /api/sources/{source.pk}/readings 201 \d+\.\dms user={admin.pk}\n", log)
+    assert re.search(r"POST /api/auth/login 200 \d+\.\dms user=-\n", log)
+    assert re.search(r"GET /api/sources 401 \d+\.\dms user=-\n", log)
+    assert token not in log
+    assert tokens["refresh_token"] not in log
+    assert PASSWORD not in log
+
+
 @pytest.mark.parametrize("pool", ["off", "on"], ids=["persistent-connections", "connection-pool"])
 def test_a_database_outage_is_a_503_and_homelog_recovers_by_itself(
     static_root, tmp_path, pbkdf2_hasher, admin, pool
@@ -235,7 +287,11 @@ def test_a_database_outage_is_a_503_and_homelog_recovers_by_itself(
             )
             assert server.get_json("/healthz") == (200, {"status": "ok"})
 
-        # Without a restart: every worker thread that saw its connection cut answers again.
+        # Without a restart. A pool reconnects in the background, after a back-off that grows with the
+        # outage, so it may take a moment; then every worker thread answers again.
+        deadline = time.monotonic() + 15
+        while server.get_json("/readyz")[0] != 200:
+            assert time.monotonic() < deadline, "homelog did not recover"
+            time.sleep(0.2)
         statuses = [server.request("GET", "/admin/")[0].status for _ in range(8)]
         assert statuses == [200] * 8
-        assert server.get_json("/readyz")[0] == 200

@@ -56,3 +56,10 @@ def test_logging_does_not_look_up_a_user_nobody_asked_for(
         response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert request_lines() == [{"method": "GET", "path": "/no-such-page/", "status": "404", "user": "-"}]
+
+
+def test_a_host_homelog_does_not_serve_is_one_line_not_a_traceback(client, db, request_lines, caplog):
+    client.get("/admin/", HTTP_HOST="scanner.example.net")
+    assert request_lines() == [{"method": "GET", "path": "/admin/", "status": "400", "user": "-"}]
+    assert "Traceback" not in caplog.text
+    assert [record.name for record in caplog.records] == ["homelog.requests"]

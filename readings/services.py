@@ -2,13 +2,13 @@
 `ingest_readings`, so they share one set of rules.
 
 The rules: every item is validated against the source's metrics; a reading that is already stored (same id,
-or same source and timestamp with equal values) is counted as existing and stored again never; the same
+or same source and timestamp with equal values) is counted as existing and not stored again; the same
 timestamp with other values is a conflict reported for that item. By default a batch is atomic: one bad item
 and nothing is stored. With ``partial=True`` the good items are stored and the bad ones reported.
 
-On PostgreSQL the rows go through ``COPY`` into a temporary staging table and one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which is several times faster than row-by-row inserts and
-safe against a concurrent writer of the same rows. Other databases use ``bulk_create``.
+On PostgreSQL the rows go through ``COPY``: straight into the table when the source has nothing in the
+batch's time span, else into a temporary table and on with ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``,
+which is safe against a concurrent writer of the same rows. Other databases use ``bulk_create``.
 """
 
 import datetime as dt
@@ -56,9 +56,6 @@ class IngestResult:
     @property
     def failed(self):
         return len(self.errors)
-
-    def errors_as_list(self):
-        return [{"index": index, "errors": errors} for index, errors in sorted(self.errors.items())]
 
 
 def ingest_readings(source, items, *, created_by=None, partial=False, tzinfo=None):

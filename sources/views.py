@@ -100,6 +100,11 @@ def source_detail(request, pk):
         "household": source.household,
         "metric": metric,
         "unit": source.metrics[metric]["unit"],
+        # What the price is per: the unit of the (first) meter register.
+        "price_unit": next(
+            (source.metrics[name]["unit"] for name in source.metric_names if source.is_cumulative(name)),
+            "unit",
+        ),
         "period": period,
         "periods": KINDS,
         "today": today,

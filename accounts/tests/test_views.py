@@ -319,3 +319,41 @@ def test_settings_take_the_same_queries_for_2_and_40_members_and_sources(client,
 
     assert_constant_queries(client, settings_url(household), grow, small=2, large=40)
     assert Household.objects.get().memberships.count() == 41
+
+
+def test_failed_sign_ins_are_limited_like_api_logins(client, owner, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_FAILURE_RATE = "3/min"
+    for _ in range(3):
+        assert (
+            "correct email address"
+            in client.post(SIGN_IN, {"username": owner.email, "password": "x"}).content.decode()
+        )
+
+    # Even the right password waits until the minute is over.
+    response = client.post(SIGN_IN, {"username": owner.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200
+    [error] = response.context["form"].non_field_errors()
+    assert re.fullmatch(r"Too many failed sign-ins\. Try again in \d+ seconds\.", error)
+    assert client.get("/").status_code == 302
+    cache.clear()
+
+
+def test_a_new_password_ends_the_api_sessions_opened_with_the_old_one(client, owner):
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    refresh = RefreshToken.for_user(owner)
+    client = signed_in(client, owner)
+    client.post(
+        reverse("accounts:password-change"),
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "a-much-longer-one",
+            "new_password2": "a-much-longer-one",
+        },
+    )
+    assert BlacklistedToken.objects.filter(token__jti=refresh["jti"]).exists()

@@ -48,6 +48,14 @@ def money(value):
     return f"{settings.CURRENCY_SYMBOL}{float(value):,.2f}"
 
 
+@register.filter
+def price(value):
+    """A price per unit with the currency symbol and as many decimals as it has: €0.3215."""
+    if value is None or value == "":
+        return ""
+    return f"{settings.CURRENCY_SYMBOL}{reading_value(value, 6)}"
+
+
 @register.inclusion_tag("includes/change.html")
 def change(percent, more_is_better=False, against=""):
     """A change in percent as a word and an arrow, coloured by whether it is good news."""

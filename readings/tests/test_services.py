@@ -78,9 +78,7 @@ def test_an_atomic_batch_with_one_bad_item_stores_nothing(source):
         ],
     )
     assert (result.created, result.existing, result.stored) == (0, 0, False)
-    assert result.errors_as_list() == [
-        {"index": 1, "errors": {"values": ["Value of 'energy' must be a number, not 'many'."]}}
-    ]
+    assert result.errors == {1: {"values": ["Value of 'energy' must be a number, not 'many'."]}}
     assert stored(source) == []
 
 

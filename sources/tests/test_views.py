@@ -183,7 +183,7 @@ def test_the_source_page_lists_readings_newest_first_in_local_time(client, membe
     html = response.content.decode()
     # Berlin is UTC+1 in March.
     assert html.index("9 Mar 2025, 09:00") < html.index("9 Mar 2025, 08:00")
-    assert "0.32 per unit" in html
+    assert "0.32 per kWh" in html
     # A member may change the reading they added, not the owner's.
     assert [r.user_can_change for r in rows] == [True, False]
     assert html.count("Edit<span") == 1

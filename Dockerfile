@@ -14,7 +14,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 # Static files are collected, hashed and compressed once, here; the key only lets the settings load.
 RUN DEBUG=off SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
-    && python -m compileall -q homelog accounts sources readings
+    && python -m compileall -q /app
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PORT=8000

@@ -27,9 +27,11 @@ preload_app = True
 def when_ready(server):
     """In the master, before the first fork: import every view too (Django does it on the first request),
     and freeze what is loaded so that the workers' garbage collection leaves those pages shared."""
-    if server.cfg.preload_app:
-        import gc
+    import gc
 
+    from django.apps import apps
+
+    if server.cfg.preload_app and apps.ready:  # not when serving some other WSGI app
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018 — the import is the point

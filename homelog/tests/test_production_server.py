@@ -3,6 +3,7 @@ proxy, PostgreSQL, Redis and collected static files, over real HTTP."""
 
 import http.client
 import json
+import os
 import re
 import signal
 import subprocess
@@ -121,6 +122,8 @@ def running_server(static_root, tmp_path, **environment):
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # A session of its own, so that killing it also stops any worker the master leaves behind.
+            start_new_session=True,
         )
     server = Server(process, port, log_path)
     try:
@@ -140,7 +143,7 @@ def running_server(static_root, tmp_path, **environment):
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

@@ -332,7 +332,7 @@ def _copy_payload(source, rows, created_by):
     source_id = source.pk
     return "".join(
         [
-            f"{new_id() if reading_id is None else reading_id}\t{source_id}\t{timestamp.isoformat()}\t"
+            f"{str(new_id()) if reading_id is None else reading_id}\t{source_id}\t{timestamp.isoformat()}\t"
             f"{dumps(values).decode()}{tail}"
             for _, reading_id, timestamp, values in rows
         ]

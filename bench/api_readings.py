@@ -59,13 +59,14 @@ def run(database):
     from accounts.models import Role
     from accounts.tests.factories import MembershipFactory
     from readings.models import Reading
+    from readings.tests.factories import bulk_create_readings
     from sources.tests.factories import DataSourceFactory
 
     owner = MembershipFactory(role=Role.OWNER).user
     household = owner.memberships.get().household
     source = DataSourceFactory(household=household, created_by=owner)
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         [
             Reading(
                 data_source=source,

@@ -7,6 +7,7 @@ from accounts.models import Membership, Role
 from accounts.tests.factories import UserFactory
 from e2e.conftest import sign_in, snap, wait_for_path
 from readings.models import Reading
+from readings.tests.factories import bulk_create_readings
 from sources.models import DataSource
 from sources.tests.factories import DataSourceFactory
 
@@ -21,7 +22,7 @@ def meter(household):
     """Read every six hours from 11 January 2025 (Berlin) until 18:00 on the 13th, at 1,027.5 kWh."""
     source = DataSourceFactory(household=household, name="Electricity meter", price_per_unit="0.30")
     start = dt.datetime(2025, 1, 11, tzinfo=BERLIN_WINTER)
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         Reading(
             data_source=source, timestamp=start + dt.timedelta(hours=6 * i), values={"energy": 1000 + 2.5 * i}
         )
@@ -150,7 +151,7 @@ def test_change_and_delete_a_reading(page, owner, meter):
 def test_page_through_older_readings_and_periods(page, owner, meter):
     # Hourly readings for the 60 hours before the meter's first six-hourly one.
     start = dt.datetime(2025, 1, 8, 12, tzinfo=BERLIN_WINTER)
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         Reading(data_source=meter, timestamp=start + dt.timedelta(hours=i), values={"energy": 940.0 + i})
         for i in range(60)
     )

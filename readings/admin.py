@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.utils.functional import cached_property
 
 from readings.changes import announce_readings_changed
 from readings.models import Reading
+from sources.models import DataSource
 
 
 class EstimatedCountPaginator(Paginator):
@@ -51,5 +52,7 @@ class ReadingAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         source_ids = set(queryset.values_list("data_source_id", flat=True).distinct())
-        super().delete_queryset(request, queryset)
-        announce_readings_changed(source_ids)
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            DataSource.objects.filter(pk__in=source_ids).recount_readings()
+            announce_readings_changed(source_ids)

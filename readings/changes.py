@@ -10,11 +10,23 @@ instead of one DELETE statement. A deleted source has no usage left to refresh.
 """
 
 from django.db import transaction
+from django.db.models import F
 from django.db.models.signals import post_save
 from django.dispatch import Signal, receiver
 
 # Sent with `source_ids`: the ids of the data sources whose readings changed.
 readings_changed = Signal()
+
+
+def count_readings(source_id, delta):
+    """Move the source's `reading_count` by `delta` (negative for deletions), in the caller's transaction.
+
+    An F() update, so concurrent writers of the same source add up instead of overwriting each other.
+    """
+    from sources.models import DataSource
+
+    if delta:
+        DataSource.objects.filter(pk=source_id).update(reading_count=F("reading_count") + delta)
 
 
 def announce_readings_changed(source_ids):
@@ -25,5 +37,7 @@ def announce_readings_changed(source_ids):
 
 
 @receiver(post_save, sender="readings.Reading", dispatch_uid="reading-saved")
-def _reading_saved(sender, instance, **kwargs):
+def _reading_saved(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        count_readings(instance.data_source_id, 1)
     announce_readings_changed([instance.data_source_id])

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from uuid_utils.compat import uuid7
 
-from readings.changes import announce_readings_changed
+from readings.changes import announce_readings_changed, count_readings
 from readings.querysets import ReadingQuerySet
 from sources.metrics import validate_values
 from sources.models import DataSource
@@ -57,5 +57,6 @@ class Reading(models.Model):
     def delete(self, *args, **kwargs):
         with transaction.atomic():
             deleted = super().delete(*args, **kwargs)
+            count_readings(self.data_source_id, -1)
             announce_readings_changed([self.data_source_id])
         return deleted

@@ -23,7 +23,7 @@ from uuid_utils import uuid7
 from uuid_utils.compat import uuid7 as compat_uuid7
 
 from homelog.api.moments import EARLIEST, EXAMPLE, LATEST, aware_moment, parse_moment
-from readings.changes import announce_readings_changed
+from readings.changes import announce_readings_changed, count_readings
 from readings.models import Reading
 from sources.metrics import validate_values
 
@@ -109,6 +109,7 @@ def store_readings(batch, *, partial=False):
             if conflicts and not partial:
                 raise _RollBack(conflicts)
             if created:
+                count_readings(source.pk, created)
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
         return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)

@@ -46,6 +46,9 @@ class DataSource(models.Model):
         help_text="Price of one unit of the cumulative metric(s), for cost; empty when unknown.",
     )
     is_active = models.BooleanField(default=True)
+    # A counter rather than COUNT(*) per request: counting 100,000 readings of each source made the source
+    # list take tens of milliseconds per source. Every write path keeps it in step (readings.changes).
+    reading_count = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -43,8 +43,9 @@ class DataSourceQuerySet(models.QuerySet):
             latest_reading_values=models.Subquery(latest.values("values")),
         )
 
-    def with_reading_count(self):
-        """Annotate `reading_count`, counted in a subquery per source rather than by joining every reading."""
+    def recount_readings(self):
+        """Set `reading_count` from the readings table, for writers that bypass the counter (a raw COPY, a
+        bulk_create that ignores conflicts). One UPDATE with a counting subquery per source."""
         from readings.models import Reading
 
         counted = (
@@ -54,11 +55,12 @@ class DataSourceQuerySet(models.QuerySet):
             .annotate(n=models.Count("pk"))
             .values("n")
         )
-        return self.annotate(reading_count=Coalesce(models.Subquery(counted), 0))
+        return self.update(reading_count=Coalesce(models.Subquery(counted), 0))
 
     def for_api(self):
-        """What the API's and the pages' source lists show: counts and the latest reading, in one query."""
-        return self.with_reading_count().with_latest_reading()
+        """What the API's and the pages' source lists show: the latest reading with the stored count, in one
+        query."""
+        return self.with_latest_reading()
 
     def with_recent_pace(self, readings=10):
         """Annotate `pace_reading_at`: the timestamp of the `readings`-th newest reading (None if fewer).

@@ -282,8 +282,10 @@ def seed(reseed):
             f"in {time.perf_counter() - began:.1f} s"
         )
         seeded = True
+    # COPY and the clean-up of posted readings bypass the sources' reading counters.
+    DataSource.objects.filter(pk__in=sources).recount_readings()
     if seeded:
-        # As autovacuum would leave it after a while: counts can then read the index alone.
+        # As autovacuum would leave it after a while.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE readings_reading")
     return {"user": user, "household": household.pk, "sources": sources}

@@ -51,3 +51,31 @@ def test_deleting_a_source_deletes_its_readings_without_loading_them():
     assert len(reading_queries) == 1
     assert reading_queries[0].startswith("DELETE")
     assert ReadingFactory._meta.model.objects.count() == 0
+
+
+def _count_of(source):
+    source.refresh_from_db(fields=["reading_count"])
+    return source.reading_count
+
+
+def test_reading_count_follows_single_saves_and_deletes():
+    source = DataSourceFactory()
+    first, second = ReadingFactory(data_source=source), ReadingFactory(data_source=source)
+    assert _count_of(source) == 2
+    first.values = {"energy": 5.0}
+    first.save()
+    assert _count_of(source) == 2
+    second.delete()
+    assert _count_of(source) == 1
+
+
+def test_recount_readings_repairs_a_counter_that_a_raw_writer_skipped():
+    from readings.models import Reading
+    from sources.models import DataSource
+
+    source, empty = DataSourceFactory(), DataSourceFactory()
+    ReadingFactory.create_batch(3, data_source=source)
+    DataSource.objects.update(reading_count=42)
+    DataSource.objects.filter(pk__in=[source.pk, empty.pk]).recount_readings()
+    assert (_count_of(source), _count_of(empty)) == (3, 0)
+    assert Reading.objects.count() == 3

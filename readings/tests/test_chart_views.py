@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from homelog.testing import assert_constant_queries
 from readings.models import Reading
+from readings.tests.factories import bulk_create_readings
 from readings.tests.helpers import readings_committed
 from sources.tests.factories import DataSourceFactory
 
@@ -22,7 +23,7 @@ def berlin(day, hour=0, month=3):
 def meter(household):
     """A meter read every hour on 9 March 2025 (Berlin), 1.5 kWh an hour, priced at 0.30."""
     source = DataSourceFactory(household=household, name="Electricity meter", price_per_unit="0.300000")
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         Reading(
             data_source=source, timestamp=berlin(9) + dt.timedelta(hours=h), values={"energy": 100 + 1.5 * h}
         )
@@ -34,7 +35,7 @@ def meter(household):
 @pytest.fixture
 def thermometer(household):
     source = DataSourceFactory(household=household, name="Attic", instantaneous=True)
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         Reading(data_source=source, timestamp=berlin(day, hour), values={"temperature": value})
         for day, hour, value in [(3, 8, 18.0), (3, 20, 21.0), (5, 12, 19.5)]
     )
@@ -116,7 +117,7 @@ def test_the_chart_takes_the_same_queries_for_10_and_500_readings(client, owner,
 
     def grow(n):
         start = Reading.objects.count()
-        Reading.objects.bulk_create(
+        bulk_create_readings(
             Reading(
                 data_source=source,
                 timestamp=NOW - dt.timedelta(hours=start + i),

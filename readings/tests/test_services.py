@@ -62,6 +62,8 @@ def test_the_same_batch_sent_three_times_is_stored_once(source, owner):
         ("2025-03-01T13:00:00+00:00", {"energy": 2, "power": 300.25}),
         ("2025-03-01T14:00:00+00:00", {"power": 0.1}),
     ]
+    source.refresh_from_db(fields=["reading_count"])
+    assert source.reading_count == 3
     reading = Reading.objects.get(pk=ID_A)
     assert (reading.data_source_id, reading.created_by_id) == (source.pk, owner.pk)
     generated = Reading.objects.exclude(pk=ID_A).values_list("id", flat=True)
@@ -99,6 +101,8 @@ def test_a_partial_batch_stores_exactly_the_good_items(source):
         ("2025-03-01T12:00:00+00:00", {"energy": 1}),
         ("2025-03-01T15:00:00+00:00", {"energy": 4}),
     ]
+    source.refresh_from_db(fields=["reading_count"])
+    assert source.reading_count == 2
 
 
 def test_conflicts_with_stored_readings_are_reported_by_index(source):

@@ -4,6 +4,7 @@ import datetime as dt
 import zoneinfo
 
 from readings.models import Reading
+from readings.tests.factories import bulk_create_readings
 
 
 def at(text, tz="Europe/Berlin"):
@@ -14,7 +15,7 @@ def at(text, tz="Europe/Berlin"):
 
 def add_readings(source, points, metric="energy", tz="Europe/Berlin"):
     """Store readings of `source` from [(time, value), ...]; times as for `at`."""
-    Reading.objects.bulk_create(
+    bulk_create_readings(
         Reading(
             data_source=source,
             timestamp=at(moment, tz) if isinstance(moment, str) else moment,

@@ -8,7 +8,7 @@ from accounts.models import Role
 from accounts.tests.factories import HouseholdFactory, MembershipFactory
 from homelog.testing import assert_constant_queries
 from readings.models import Reading
-from readings.tests.factories import ReadingFactory
+from readings.tests.factories import ReadingFactory, bulk_create_readings
 from readings.tests.helpers import readings_committed
 from sources.models import DataSource, SourceType
 from sources.tests.factories import DataSourceFactory
@@ -28,7 +28,7 @@ def hours_before_now(hours):
 
 def hourly(source, n, start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), **fields):
     """n readings of `source`, one an hour from `start`."""
-    return Reading.objects.bulk_create(
+    return bulk_create_readings(
         Reading(
             data_source=source, timestamp=start + dt.timedelta(hours=i), values={"energy": float(i)}, **fields
         )

@@ -178,7 +178,8 @@ class Command(BaseCommand):
                 rows = self._readings(spec, source, now, history, readers=[user, member])
                 Reading.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
                 created[source.name] = len(rows)
-            # bulk_create sends no signals: say once that these sources changed.
+            # bulk_create sends no signals and skips the counter: recount and say once that these changed.
+            household.data_sources.recount_readings()
             announce_readings_changed(household.data_sources.values_list("pk", flat=True))
 
         total = sum(created.values())

@@ -134,8 +134,21 @@ def test_list_runs_a_constant_number_of_queries(api, owner, meter):
     count = assert_constant_queries(
         api(owner), readings_url(meter), lambda n: grow(n, data_source=meter), small=10, large=500
     )
-    # The user behind the token, the source with its household, one page of readings.
-    assert count == 3
+    # The user behind the token, one page of readings (whose query also checks the caller may see the source).
+    assert count == 2
+
+
+def test_a_source_without_readings_lists_none(api, viewer, meter):
+    response = api(viewer).get(readings_url(meter))
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_the_readings_of_a_source_out_of_reach_are_a_404_not_an_empty_list(
+    api, outsider, meter, three_readings
+):
+    response = api(outsider).get(readings_url(meter))
+    assert response.status_code == 404
 
 
 def test_create_reads_a_naive_timestamp_in_the_households_timezone(api, member, meter):

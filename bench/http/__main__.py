@@ -134,42 +134,45 @@ def main():
     print(f"# data: {SOURCES} sources x {READINGS_PER_SOURCE:,} readings; {args.duration:g} s per run")
     print("# login: LOGIN_FAILURE_RATE raised so that parallel logins of one user are not refused\n")
     results, starts = {}, {}
-    # A fresh server for each endpoint: what one endpoint leaves queued (slow counts, password hashes) must
-    # not slow the next, and each endpoint's worker memory is its own.
-    for endpoint in endpoints:
-        with Server("homelog", env, args.port) as server:
-            starts.setdefault("homelog", server.started_in)
-            if not server.serves(endpoint, token):
-                print(f"{endpoint.name}: not served by this build, skipped")
-                continue
-            for conns in connections:
-                profile = (
-                    args.profile if (endpoint.name == "readings-100" and conns == max(connections)) else None
-                )
-                results["homelog", endpoint.name, conns] = server.load(
-                    endpoint, conns, args.duration, token, profile
-                )
-                remove_posted_readings()
-                print_row("homelog", endpoint.name, conns, results["homelog", endpoint.name, conns])
-
+    # The readings list first, on homelog and on the servers it is compared with, one right after the other:
+    # on a shared machine the load changes from minute to minute, and ratios need the same conditions.
     variants = [
+        ("homelog", env, None),
         ("homelog+pool", {**env, "DATABASE_POOL": "on"}, None),
         ("drf-baseline", {**env, "DJANGO_SETTINGS_MODULE": "bench.http.baseline_settings"}, None),
         ("floor", env, "bench.http.floor:application"),
     ]
-    variants = [variant for variant in variants if variant[0] in args.compare.split(",")]
-    if not args.only or "readings-100" in args.only.split(","):
+    compared = {"homelog", *args.compare.split(",")}
+    if any(endpoint.name == "readings-100" for endpoint in endpoints):
         for name, variant_env, app in variants:
+            if name not in compared:
+                continue
             with Server(name, variant_env, args.port, app=app) as server:
                 starts[name] = server.started_in
                 if not server.serves(readings_100, token):
                     print(f"{name}: readings-100 not served by this build, skipped")
                     continue
                 for conns in connections:
+                    profile = args.profile if name == "homelog" and conns == max(connections) else None
                     results[name, "readings-100", conns] = server.load(
-                        readings_100, conns, args.duration, token
+                        readings_100, conns, args.duration, token, profile
                     )
                     print_row(name, "readings-100", conns, results[name, "readings-100", conns])
+
+    # A fresh server for each other endpoint: what one endpoint leaves queued (slow counts, password hashes)
+    # must not slow the next, and each endpoint's worker memory is its own.
+    for endpoint in endpoints:
+        if endpoint.name == "readings-100":
+            continue
+        with Server("homelog", env, args.port) as server:
+            starts.setdefault("homelog", server.started_in)
+            if not server.serves(endpoint, token):
+                print(f"{endpoint.name}: not served by this build, skipped")
+                continue
+            for conns in connections:
+                results["homelog", endpoint.name, conns] = server.load(endpoint, conns, args.duration, token)
+                remove_posted_readings()
+                print_row("homelog", endpoint.name, conns, results["homelog", endpoint.name, conns])
 
     print()
     for name, seconds in starts.items():

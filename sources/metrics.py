@@ -65,10 +65,3 @@ def validate_values(values, metrics):
             errors.append(f"Value of {name!r} must be a finite number, not {value!r}.")
     if errors:
         raise ValidationError(errors)
-
-
-def _is_finite(number):
-    try:
-        return math.isfinite(number)
-    except OverflowError:  # an integer too large for a float, e.g. 1 followed by 400 zeros
-        return False

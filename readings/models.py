@@ -26,8 +26,15 @@ class Reading(models.Model):
     timestamp = models.DateTimeField()
     # blank=True so that an empty object reaches clean() and gets its own message.
     values = models.JSONField(blank=True, help_text='Metric name → number, e.g. {"energy": 1234.5}.')
+    # Indexed only where set (see Meta): device and import readings have no creator, and an index entry for
+    # each of them would slow every bulk write for nothing.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -41,6 +48,14 @@ class Reading(models.Model):
                 fields=["data_source", "timestamp"], name="reading_source_timestamp_unique"
             ),
             models.CheckConstraint(condition=~models.Q(values={}), name="reading_values_not_empty"),
+        ]
+        indexes = [
+            # Serves SET NULL when a user is deleted, and "readings this member entered".
+            models.Index(
+                fields=["created_by"],
+                condition=models.Q(created_by__isnull=False),
+                name="reading_created_by_set",
+            ),
         ]
 
     def __str__(self):

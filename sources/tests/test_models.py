@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from sources.metrics import validate_metrics, validate_values
+from sources.metrics import validate_metrics, validate_values, values_are_valid
 from sources.models import DataSource
 from sources.tests.factories import DataSourceFactory
 
@@ -96,3 +96,32 @@ def test_price_cannot_be_negative(household):
     with pytest.raises(ValidationError) as exc:
         source.full_clean()
     assert list(exc.value.message_dict) == ["price_per_unit"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"energy": 1.5},
+        {"energy": 0, "power": -2},
+        {"energy": 10**300},
+        {"energy": 10**400},
+        {"energy": float("inf")},
+        {"energy": float("-inf")},
+        {"energy": float("nan")},
+        {"energy": True},
+        {"energy": "1"},
+        {"energy": None},
+        {"gas": 1},
+        {},
+        [],
+        None,
+    ],
+)
+def test_the_quick_values_check_agrees_with_validation(values):
+    metrics = {"energy": {"unit": "kWh", "cumulative": True}, "power": {"unit": "W", "cumulative": False}}
+    try:
+        validate_values(values, metrics)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert values_are_valid(values, metrics) is valid

@@ -1,0 +1,285 @@
+"""Hourly rollups of readings (readings.models.HourlyRollup), kept exact by every writer of readings.
+
+A rollup row sums up the readings of one metric of a source within one UTC hour: its first and last reading,
+the clamped increases between consecutive readings inside it, and sum/count/min/max. Usage over buckets whose
+edges are whole UTC hours can then be computed from the rollups alone (readings/usage/sql.py): the pair of
+readings that crosses from one hour into the next is (last of the earlier hour, first of the later one).
+
+A row depends on the readings of its own hour only, so a change to readings is made good by computing again
+the hours it touched, from the readings, in set-based SQL: `refresh()` deletes the rows of the touched
+(source, metric, hour range)s and inserts them afresh in two statements, whatever the number of readings.
+Writers call it inside their own transaction, after their change, so that the rollup is right at commit:
+
+* `store_readings` (bulk API, CSV import, the import page) through `refresh_batch()`;
+* `Reading.save()` and `Reading.delete()` through `refresh_positions()`, with the reading's stored hour as
+  well as its new one, so that a reading moved to another hour (or source) leaves the old one right too;
+* `ReadingQuerySet.delete()` and `.update()` through `refresh_hours_of()`.
+
+Deleting a source deletes its rollups with it (the foreign key cascades, without loading them). A change to
+a source's metrics needs nothing: rows exist for whatever metrics the readings carry, with the numbers of
+both kinds. `rebuild()` computes every row from scratch, for a migration, `manage.py rebuild_usage_rollups`,
+and writers that bypass the model (`bulk_create`, a raw COPY).
+
+Concurrent writers of one source take turns: `refresh()` first locks the source's row (FOR NO KEY UPDATE, as
+the reading counter's UPDATE does), so that each refresh starts after the previous writer committed and sees
+its readings. SQLite lets one writer in at a time anyway.
+"""
+
+import datetime as dt
+import json
+
+from django.db import connection, transaction
+
+from readings.models import HourlyRollup, Reading
+from sources.models import DataSource
+
+UTC = dt.UTC
+HOUR = dt.timedelta(hours=1)
+# Bounds that contain every storable reading (1900-2199), both on whole hours.
+EARLIEST = dt.datetime(1, 1, 2, tzinfo=UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=UTC)
+
+ROLLUP = HourlyRollup._meta.db_table
+READING = Reading._meta.db_table
+SOURCE = DataSource._meta.db_table
+COLUMNS = (
+    "data_source_id, metric, hour, first_at, first_value, last_at, last_value, increase, total, count,"
+    " minimum, maximum"
+)
+
+# The aggregate of one (source, metric, hour) from its readings in time order: `previous` is the value of the
+# reading before, `is_first` / `is_last` mark the hour's ends, and a pair counts only inside one hour (the
+# pair across an hour's edge is the usage query's to spread). The increase is the expression of the usage
+# query over readings, so both add the same numbers.
+AGGREGATES = """
+    MIN(at), MAX(CASE WHEN is_first THEN value END), MAX(at), MAX(CASE WHEN is_last THEN value END),
+    SUM(CASE WHEN NOT is_first AND value > previous THEN value - previous ELSE 0 END), SUM(value), COUNT(*),
+    MIN(value), MAX(value)
+"""
+
+# PostgreSQL: per target, the readings come from the (source, timestamp) index already in time order, so the
+# window needs no sort; `-> metric` casts the JSON number straight to float8 (the same double as ->> and a
+# cast of the text, without making the text).
+POSTGRESQL_TARGETS = (
+    "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
+    " AS target(source_id, metric, lo, hi)"
+)
+POSTGRESQL_INSERT = f"""
+INSERT INTO {ROLLUP} ({COLUMNS})
+SELECT target.source_id, target.metric, hourly.*
+FROM {POSTGRESQL_TARGETS}
+CROSS JOIN LATERAL (
+    SELECT hour AT TIME ZONE 'UTC', {AGGREGATES}
+    FROM (
+        SELECT at, value, hour, LAG(value) OVER w AS previous,
+               LAG(hour) OVER w IS DISTINCT FROM hour AS is_first,
+               LEAD(hour) OVER w IS DISTINCT FROM hour AS is_last
+        FROM (
+            SELECT r."timestamp" AS at, (r."values" -> target.metric)::float8 AS value,
+                   date_trunc('hour', r."timestamp" AT TIME ZONE 'UTC') AS hour
+            FROM {READING} r
+            WHERE r.data_source_id = target.source_id AND r."timestamp" >= target.lo
+              AND r."timestamp" < target.hi AND r."values" ? target.metric
+            ORDER BY r."timestamp"
+        ) reading
+        WINDOW w AS (ORDER BY at)
+    ) pair
+    GROUP BY hour
+) hourly
+"""
+POSTGRESQL_DELETE = f"""
+DELETE FROM {ROLLUP} h USING {POSTGRESQL_TARGETS}
+WHERE h.data_source_id = target.source_id AND h.metric = target.metric AND h.hour >= target.lo
+  AND h.hour < target.hi
+"""
+
+# SQLite: the targets come as one JSON parameter (no limit on their number), timestamps as Django stores them
+# ('YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC), so the hour is the text up to the hour followed by ':00:00'.
+SQLITE_TARGETS = """(
+    SELECT json_extract(value, '$[0]') AS source_id, json_extract(value, '$[1]') AS metric,
+           '$."' || json_extract(value, '$[1]') || '"' AS path,
+           json_extract(value, '$[2]') AS lo, json_extract(value, '$[3]') AS hi
+    FROM json_each(%s)
+) target"""
+SQLITE_INSERT = f"""
+INSERT INTO {ROLLUP} ({COLUMNS})
+SELECT source_id, metric, hour, {AGGREGATES}
+FROM (
+    SELECT source_id, metric, at, hour, value,
+           LAG(value) OVER w AS previous, LAG(at) OVER w IS NULL AS is_first,
+           LEAD(at) OVER w IS NULL AS is_last
+    FROM (
+        SELECT target.source_id, target.metric, r."timestamp" AS at,
+               substr(r."timestamp", 1, 13) || ':00:00' AS hour,
+               CAST(json_extract(r."values", target.path) AS REAL) AS value
+        FROM {SQLITE_TARGETS}
+        JOIN {READING} r ON r.data_source_id = target.source_id AND r."timestamp" >= target.lo
+             AND r."timestamp" < target.hi
+        WHERE json_type(r."values", target.path) IS NOT NULL
+    ) reading
+    WINDOW w AS (PARTITION BY source_id, metric, hour ORDER BY at)
+) pair
+GROUP BY source_id, metric, hour
+"""
+SQLITE_DELETE = f"""
+DELETE FROM {ROLLUP} WHERE id IN (
+    SELECT h.id FROM {SQLITE_TARGETS}
+    JOIN {ROLLUP} h ON h.data_source_id = target.source_id AND h.metric = target.metric
+         AND h.hour >= target.lo AND h.hour < target.hi
+)
+"""
+
+
+def floor_hour(moment):
+    """The first instant of the UTC hour that contains the aware datetime `moment`."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def covers(edges):
+    """Whether buckets with these edges (aware datetimes) are unions of whole UTC hours, so that usage may
+    read them from the rollups. Not where a time zone's offset is not a whole hour (Asia/Kolkata, or
+    Europe/Berlin before 1893), nor for a range that starts or ends within an hour."""
+    return all(edge.minute == 0 and edge.second == 0 and edge.microsecond == 0 for edge in edges)
+
+
+def _runs(hours):
+    """[(lo, hi), ...]: the sorted hour starts `hours` merged into ranges of consecutive hours."""
+    runs = []
+    for hour in sorted(set(hours)):
+        if runs and runs[-1][1] == hour:
+            runs[-1][1] = hour + HOUR
+        else:
+            runs.append([hour, hour + HOUR])
+    return [tuple(run) for run in runs]
+
+
+def _parameters(targets):
+    if connection.vendor == "postgresql":
+        return [list(column) for column in zip(*targets, strict=True)]
+    adapt = connection.ops.adapt_datetimefield_value
+    return [json.dumps([[source_id, metric, adapt(lo), adapt(hi)] for source_id, metric, lo, hi in targets])]
+
+
+def refresh(targets):
+    """Compute again, from the readings, the rollups of `targets`: (source id, metric, lo, hi) with lo and hi
+    on whole UTC hours, the ranges of one source and metric not overlapping. In the caller's transaction."""
+    targets = list(targets)
+    if not targets:
+        return
+    postgresql = connection.vendor == "postgresql"
+    parameters = _parameters(targets)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute(
+                f"SELECT id FROM {SOURCE} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                [sorted({target[0] for target in targets})],
+            )
+        cursor.execute(POSTGRESQL_DELETE if postgresql else SQLITE_DELETE, parameters)
+        cursor.execute(POSTGRESQL_INSERT if postgresql else SQLITE_INSERT, parameters)
+
+
+def refresh_batch(source, timestamps):
+    """After readings at `timestamps` were added to `source`: refresh the hours they fall in, for every
+    metric of the source (a superset of the metrics the batch can carry).
+
+    A batch of consecutive readings is one range from its first hour to its last; one whose readings lie far
+    apart (fewer than one per hour of its span) is refreshed hour by hour, so that the readings stored
+    between them are not computed again.
+    """
+    timestamps = list(timestamps)
+    if not timestamps:
+        return
+    first, last = floor_hour(min(timestamps)), floor_hour(max(timestamps))
+    if (last - first) // HOUR < len(timestamps):
+        runs = [(first, last + HOUR)]
+    else:
+        runs = _runs(floor_hour(moment) for moment in timestamps)
+    refresh((source.pk, metric, lo, hi) for metric in source.metric_names for lo, hi in runs)
+
+
+def refresh_positions(positions):
+    """After single readings changed: `positions` are (source id, timestamp, metric names) of each reading
+    before and after the change."""
+    hours = {}
+    for source_id, moment, metrics in positions:
+        for metric in metrics:
+            hours.setdefault((source_id, metric), set()).add(floor_hour(moment))
+    refresh(
+        (source_id, metric, lo, hi)
+        for (source_id, metric), source_hours in sorted(hours.items())
+        for lo, hi in _runs(source_hours)
+    )
+
+
+def touched_hours(readings):
+    """{source id: {hour, ...}} of the readings of the queryset `readings`: one query, one row per hour."""
+    from django.db.models.functions import TruncHour
+
+    pairs = (
+        readings.order_by()
+        .annotate(rollup_hour=TruncHour("timestamp", tzinfo=UTC))
+        .values_list("data_source_id", "rollup_hour")
+        .distinct()
+    )
+    hours = {}
+    for source_id, hour in pairs:
+        hours.setdefault(source_id, set()).add(hour)
+    return hours
+
+
+def refresh_hours_of(hours):
+    """Refresh the hours `{source id: {hour, ...}}` (from `touched_hours`) for every metric that has a rollup
+    of the source, or that the source has now: whatever the readings of those hours carried or carry."""
+    if not hours:
+        return
+    metrics = {source_id: set() for source_id in hours}
+    for source_id, names in DataSource.objects.filter(pk__in=list(hours)).values_list("pk", "metrics"):
+        metrics[source_id].update(names)
+    rows = (
+        HourlyRollup.objects.filter(data_source_id__in=list(hours))
+        .order_by()
+        .values_list("data_source_id", "metric")
+        .distinct()
+    )
+    for source_id, metric in rows:
+        metrics[source_id].add(metric)
+    refresh(
+        (source_id, metric, lo, hi)
+        for source_id, source_hours in sorted(hours.items())
+        for lo, hi in _runs(source_hours)
+        for metric in sorted(metrics[source_id])
+    )
+
+
+def _metrics_in_readings(source_ids):
+    """{source id: {metric, ...}}: the metric names that readings of the sources (all when None) carry."""
+    if connection.vendor == "postgresql":
+        sql = f'SELECT DISTINCT data_source_id, jsonb_object_keys("values") FROM {READING}'
+        where, parameter = " WHERE data_source_id = ANY(%s)", source_ids
+    else:
+        sql = f'SELECT DISTINCT r.data_source_id, j.key FROM {READING} r, json_each(r."values") j'
+        where = " WHERE r.data_source_id IN (SELECT value FROM json_each(%s))"
+        parameter = json.dumps(source_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql if source_ids is None else sql + where, [] if source_ids is None else [parameter])
+        found = {}
+        for source_id, metric in cursor.fetchall():
+            found.setdefault(source_id, set()).add(metric)
+    return found
+
+
+def rebuild(source_ids=None):
+    """Delete the rollups of the sources `source_ids` (every source when None) and compute them afresh from
+    their readings, in one transaction."""
+    with transaction.atomic():
+        rollups = HourlyRollup.objects.all()
+        if source_ids is not None:
+            source_ids = sorted(set(source_ids))
+            rollups = rollups.filter(data_source_id__in=source_ids)
+        rollups._raw_delete(rollups.db)
+        metrics = _metrics_in_readings(source_ids)
+        refresh(
+            (source_id, metric, EARLIEST, LATEST)
+            for source_id, names in sorted(metrics.items())
+            for metric in sorted(names)
+        )

@@ -46,6 +46,27 @@ class Reading(models.Model):
     def __str__(self):
         return f"{self.data_source} @ {self.timestamp.isoformat()}"
 
+    def save(self, *args, **kwargs):
+        from readings.usage import rollup
+
+        with transaction.atomic():
+            before = None if self._state.adding else self._stored_position()
+            super().save(*args, **kwargs)
+            # The hour it was in as well as the one it is in now: an edit may move it to another hour.
+            after = (self.data_source_id, self.timestamp, list(self.values))
+            rollup.refresh_positions([after] if before is None else [before, after])
+
+    def delete(self, *args, **kwargs):
+        from readings.usage import rollup
+
+        with transaction.atomic():
+            before = self._stored_position()
+            deleted = super().delete(*args, **kwargs)
+            count_readings(self.data_source_id, -1)
+            rollup.refresh_positions([before] if before else [])
+            announce_readings_changed([self.data_source_id])
+        return deleted
+
     def clean(self):
         super().clean()
         if self.data_source_id is not None and self.values is not None:
@@ -54,12 +75,16 @@ class Reading(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"values": exc.messages}) from exc
 
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            deleted = super().delete(*args, **kwargs)
-            count_readings(self.data_source_id, -1)
-            announce_readings_changed([self.data_source_id])
-        return deleted
+    def _stored_position(self):
+        """(source id, timestamp, metric names) of this reading as stored, locked until the transaction ends,
+        or None: what this instance holds may be older than a concurrent edit of the same reading."""
+        row = (
+            Reading.objects.select_for_update()
+            .filter(pk=self.pk)
+            .values_list("data_source_id", "timestamp", "values")
+            .first()
+        )
+        return None if row is None else (row[0], row[1], list(row[2]))
 
 
 class HourlyRollup(models.Model):

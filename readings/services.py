@@ -25,6 +25,7 @@ from uuid_utils.compat import uuid7 as compat_uuid7
 from homelog.api.moments import EARLIEST, EXAMPLE, LATEST, aware_moment, parse_moment
 from readings.changes import announce_readings_changed, count_readings
 from readings.models import Reading
+from readings.usage.rollup import refresh_batch
 from sources.metrics import validate_values
 
 NON_FIELD = "non_field_errors"
@@ -110,6 +111,7 @@ def store_readings(batch, *, partial=False):
                 raise _RollBack(conflicts)
             if created:
                 count_readings(source.pk, created)
+                refresh_batch(source, (row[2] for row in batch.rows))
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
         return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)

@@ -111,7 +111,7 @@ def store_readings(batch, *, partial=False):
                 raise _RollBack(conflicts)
             if created:
                 count_readings(source.pk, created)
-                refresh_batch(source, (row[2] for row in batch.rows))
+                refresh_batch(source, batch.rows, created)
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
         return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)

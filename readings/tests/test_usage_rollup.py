@@ -279,6 +279,37 @@ def test_a_batch_refreshes_the_hours_it_touches(meter):
     assert_rollups_fresh()
 
 
+def test_batches_that_continue_an_hour_or_fill_gaps_keep_them_exact(meter):
+    def batch(minutes, power_every=1):
+        return [
+            {
+                "timestamp": utc(2025, 1, 1) + dt.timedelta(minutes=minute),
+                "values": {"energy": 100 + minute * 0.37}
+                | ({"power": minute % 7} if n % power_every == 0 else {}),
+            }
+            for n, minute in enumerate(minutes)
+        ]
+
+    ingest_readings(meter, batch(range(0, 41, 10)))
+    # Continues hour 0 and goes on, out of order, with some readings without power.
+    ingest_readings(meter, batch([95, 45, 61, 50, 130, 75], power_every=2))
+    # Fills gaps between readings already stored.
+    ingest_readings(meter, batch([5, 15, 65]))
+    kept = assert_rollups_fresh()
+    assert [(row[1], row[2].hour, row[9]) for row in kept] == [
+        ("energy", 0, 9),
+        ("energy", 1, 4),
+        ("energy", 2, 1),
+        ("power", 0, 7),
+        ("power", 1, 3),
+        ("power", 2, 1),
+    ]
+    assert [row[3:5] for row in kept][:2] == [
+        (utc(2025, 1, 1), 100.0),
+        (utc(2025, 1, 1, 1, 1), 100 + 61 * 0.37),
+    ]
+
+
 def test_a_partial_batch_with_a_conflict_leaves_the_stored_reading_counted(meter):
     ingest_readings(meter, [{"timestamp": utc(2025, 1, 1, 8), "values": {"energy": 1}}])
     result = ingest_readings(

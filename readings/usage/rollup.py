@@ -92,6 +92,21 @@ CROSS JOIN LATERAL (
     GROUP BY hour
 ) hourly
 """
+# The PostgreSQL types of COLUMNS, for a binary COPY.
+COPY_TYPES = [
+    "int8",  # data_source_id
+    "text",  # metric
+    "timestamptz",  # hour
+    "timestamptz",  # first_at
+    "float8",
+    "timestamptz",  # last_at
+    "float8",
+    "float8",  # increase
+    "float8",  # total
+    "int4",  # count
+    "float8",
+    "float8",
+]
 POSTGRESQL_DELETE = f"""
 DELETE FROM {ROLLUP} h USING {POSTGRESQL_TARGETS}
 WHERE h.data_source_id = target.source_id AND h.metric = target.metric AND h.hour >= target.lo
@@ -229,7 +244,9 @@ def refresh_batch(source, rows, created):
         known = set(cursor.fetchall())
         if known:
             refresh((source.pk, metric, hour, hour + HOUR) for metric, hour in sorted(known))
-        with cursor.cursor.copy(f"COPY {ROLLUP} ({COLUMNS}) FROM STDIN") as copy:
+        # Binary: a third of the time of text for these timestamps and doubles.
+        with cursor.cursor.copy(f"COPY {ROLLUP} ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(COPY_TYPES)
             for (metric, hour), numbers in hourly.items():
                 if (metric, hour) not in known:
                     copy.write_row((source.pk, metric, hour, *numbers))

@@ -10,7 +10,8 @@ the hours it touched, from the readings, in set-based SQL: `refresh()` deletes t
 (source, metric, hour range)s and inserts them afresh in two statements, whatever the number of readings.
 Writers call it inside their own transaction, after their change, so that the rollup is right at commit:
 
-* `store_readings` (bulk API, CSV import, the import page) through `refresh_batch()`;
+* `store_readings` (bulk API, CSV import, the import page) through `refresh_batch()`, which on PostgreSQL
+  computes the hours that had no rollup from the batch in memory and copies them in (the same doubles);
 * `Reading.save()` and `Reading.delete()` through `refresh_positions()`, with the reading's stored hour as
   well as its new one, so that a reading moved to another hour (or source) leaves the old one right too;
 * `ReadingQuerySet.delete()` and `.update()` through `refresh_hours_of()`.

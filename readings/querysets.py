@@ -1,4 +1,4 @@
-from django.db import models
+from django.db import models, transaction
 
 from accounts.querysets import household_ids_of
 
@@ -34,3 +34,44 @@ class ReadingQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-timestamp")
+
+    # Writes of many readings keep the usage rollups of the hours they touch right, in the same transaction.
+    # A Django cascade (a source or household deleted) does not come here: the rollups cascade with it.
+
+    def delete(self):
+        from readings.usage import rollup
+
+        with transaction.atomic(using=self.db):
+            hours = rollup.touched_hours(self)
+            deleted = super().delete()
+            rollup.refresh_hours_of(hours)
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        from readings.usage import rollup
+
+        if not ROLLUP_FIELDS & set(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            hours = rollup.touched_hours(self)
+            moved = MOVING_FIELDS & set(kwargs)
+            # The rows cannot be found by this filter once moved: by their ids, in chunks below SQLite's
+            # limit on the parameters of a statement.
+            ids = list(self.values_list("pk", flat=True)) if moved else []
+            updated = super().update(**kwargs)
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = self.model.objects.filter(pk__in=ids[start : start + ID_CHUNK])
+                for source_id, source_hours in rollup.touched_hours(chunk).items():
+                    hours.setdefault(source_id, set()).update(source_hours)
+            rollup.refresh_hours_of(hours)
+        return updated
+
+    update.alters_data = True
+
+
+MOVING_FIELDS = {"timestamp", "data_source", "data_source_id"}
+ROLLUP_FIELDS = MOVING_FIELDS | {"values"}
+ID_CHUNK = 500

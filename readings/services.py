@@ -29,6 +29,7 @@ from accounts.models import User
 from homelog.api.moments import EARLIEST, EXAMPLE, LATEST, aware_moment, parse_moment
 from readings.changes import announce_readings_changed, count_readings
 from readings.models import Reading
+from readings.usage.rollup import refresh_batch
 from sources.metrics import validate_values, values_are_valid
 from sources.models import DataSource
 
@@ -117,6 +118,7 @@ def store_readings(batch, *, partial=False):
                 raise _RollBack(conflicts)
             if created:
                 count_readings(source.pk, created)
+                refresh_batch(source, batch.rows, created)
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
         return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)

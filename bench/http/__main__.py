@@ -230,6 +230,7 @@ def seed(reseed):
 
     from accounts.models import Household, Membership, Role, User
     from readings.models import Reading
+    from readings.usage import rollup
     from sources.models import DataSource
 
     user, _ = User.objects.get_or_create(email=EMAIL)
@@ -285,9 +286,10 @@ def seed(reseed):
             f"in {time.perf_counter() - began:.1f} s"
         )
         seeded = True
-    # COPY and the clean-up of posted readings bypass the sources' reading counters.
+    # COPY and the clean-up of posted readings bypass the sources' reading counters; COPY the usage rollups.
     DataSource.objects.filter(pk__in=sources).recount_readings()
     if seeded:
+        rollup.rebuild(sources)
         # As autovacuum would leave it after a while.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE readings_reading")

@@ -18,10 +18,14 @@ class ReadingFactory(factory.django.DjangoModelFactory):
 
 
 def bulk_create_readings(rows, **kwargs):
-    """Reading.objects.bulk_create for test data, keeping the sources' reading counters right."""
+    """Reading.objects.bulk_create for test data, keeping the sources' reading counters and usage rollups
+    right, as the management commands do after a raw write."""
+    from readings.usage import rollup
     from sources.models import DataSource
 
     rows = list(rows)
     created = Reading.objects.bulk_create(rows, **kwargs)
-    DataSource.objects.filter(pk__in={row.data_source_id for row in rows}).recount_readings()
+    source_ids = {row.data_source_id for row in rows}
+    DataSource.objects.filter(pk__in=source_ids).recount_readings()
+    rollup.rebuild(source_ids)
     return created

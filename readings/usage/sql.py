@@ -20,13 +20,14 @@ import dataclasses
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, FloatField, IntegerField
+from django.db.models import CharField, DateTimeField, FloatField, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
-from readings.models import Reading
+from readings.models import HourlyRollup, Reading
+from readings.usage import rollup
 
 UTC = dt.UTC
 # Sentinel buckets before the first and after the last edge: only their last/first reading is asked for.
@@ -110,7 +111,27 @@ def _cursor():
         yield cursor
 
 
+# PostgreSQL types of the columns of the tables made here, for unnest().
+COLUMN_TYPES = {
+    "series_no": "int",
+    "source_id": "bigint",
+    "metric_no": "int",
+    "metric": "text",
+    "period_no": "int",
+    "bucket_no": "int",
+    "lo": "timestamptz",
+    "hi": "timestamptz",
+    "is_real": "int",
+}
+
+
 def _values_table(name, columns, rows):
+    if connection.vendor == "postgresql":
+        # One array per column rather than a parameter per value: psycopg adapts the values of a year of
+        # days faster as arrays, which took a third of the time of the whole query as separate parameters.
+        arrays = ", ".join(f"%s::{COLUMN_TYPES[column]}[]" for column in columns)
+        params = [list(column) for column in zip(*rows, strict=True)]
+        return f"{name} AS (SELECT * FROM unnest({arrays}) AS {name}({', '.join(columns)}))", params
     placeholders = ", ".join("(" + ", ".join(["%s"] * len(columns)) + ")" for _ in rows)
     params = [value for row in rows for value in row]
     return f"{name} ({', '.join(columns)}) AS (VALUES {placeholders})", params
@@ -147,14 +168,57 @@ def _cumulative_branch(metric, metric_no):
     return sql, params
 
 
+def _rollups_in_bucket():
+    return HourlyRollup.objects.order_by().filter(
+        data_source_id=_ref("series.source_id", IntegerField()),
+        metric=_ref("series.metric", CharField()),
+        hour__gte=_ref("bucket.lo", DateTimeField()),
+        hour__lt=_ref("bucket.hi", DateTimeField()),
+    )
+
+
+def _cumulative_from_rollups():
+    """SELECT for every series at once from the hourly rollups: the same numbers as `_cumulative_branch`.
+
+    A bucket's first and last reading are its first hour's first and its last hour's last; the increases
+    inside it are those inside each of its hours plus, between consecutive hours that have readings, the
+    pair (last of one, first of the next), clamped as every pair is.
+    """
+    hours = _rollups_in_bucket()
+    probes = [
+        _compile(hours.order_by(order).values(column)[:1])
+        for order, columns in (("hour", ("first_at", "first_value")), ("-hour", ("last_at", "last_value")))
+        for column in columns
+    ]
+    hours_sql, hours_params = _compile(hours.values("hour", "increase", "first_value", "last_value"))
+    inside = (
+        'SELECT SUM(pair."increase" + CASE WHEN pair."first_value" > pair."previous" '
+        'THEN pair."first_value" - pair."previous" ELSE 0 END) '
+        'FROM (SELECT rollup."increase", rollup."first_value", '
+        'LAG(rollup."last_value") OVER (ORDER BY rollup."hour") AS "previous" '
+        f"FROM ({hours_sql}) rollup) pair"
+    )
+    columns = ", ".join(f"({sql})" for sql, _ in probes)
+    sql = (
+        f"SELECT series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
+        f"CASE WHEN bucket.is_real = 1 THEN ({inside}) END "
+        "FROM series CROSS JOIN bucket"
+    )
+    params = [p for _, probe_params in probes for p in probe_params] + list(hours_params)
+    return sql, params
+
+
 def cumulative_stats(series, periods):
     """Per (series index, period index): CumulativeStats, in one query.
 
     `series` is a list of (source_id, metric); `periods` a list of edge lists as made by
-    `calendar.bucket_edges`.
+    `calendar.bucket_edges`. Read from the hourly rollups when every edge is a whole UTC hour, else from the
+    readings; both give the same numbers.
     """
     metrics = sorted({metric for _, metric in series})
-    series_rows = [(no, source_id, metrics.index(metric)) for no, (source_id, metric) in enumerate(series)]
+    series_rows = [
+        (no, source_id, metrics.index(metric), metric) for no, (source_id, metric) in enumerate(series)
+    ]
     bucket_rows = []
     for period_no, edges in enumerate(periods):
         last = len(edges) - 1
@@ -162,11 +226,16 @@ def cumulative_stats(series, periods):
         for no in range(last):
             bucket_rows.append((period_no, no, _adapt(edges[no]), _adapt(edges[no + 1]), 1))
         bucket_rows.append((period_no, last, _adapt(edges[-1]), _adapt(LATEST), 0))
-    series_sql, series_params = _values_table("series", ["series_no", "source_id", "metric_no"], series_rows)
+    series_sql, series_params = _values_table(
+        "series", ["series_no", "source_id", "metric_no", "metric"], series_rows
+    )
     bucket_sql, bucket_params = _values_table(
         "bucket", ["period_no", "bucket_no", "lo", "hi", "is_real"], bucket_rows
     )
-    branches = [_cumulative_branch(metric, no) for no, metric in enumerate(metrics)]
+    if all(rollup.covers(edges) for edges in periods):
+        branches = [_cumulative_from_rollups()]
+    else:
+        branches = [_cumulative_branch(metric, no) for no, metric in enumerate(metrics)]
     sql = f"WITH {series_sql}, {bucket_sql} " + " UNION ALL ".join(branch for branch, _ in branches)
     params = series_params + bucket_params + [p for _, branch_params in branches for p in branch_params]
     with _cursor() as cursor:
@@ -191,22 +260,36 @@ def cumulative_stats(series, periods):
 
 
 def instantaneous_stats(source_id, metric, edges):
-    """Per bucket of `edges`: sum, minimum, maximum and count of the metric's readings, in one query."""
-    readings_sql, readings_params = _compile(
-        Reading.objects.order_by()
-        .filter(data_source_id=source_id, values__has_key=metric)
-        .annotate(value=_metric_value(metric))
-        .values("timestamp", "value")
-    )
+    """Per bucket of `edges`: sum, minimum, maximum and count of the metric's readings, in one query (from
+    the hourly rollups when every edge is a whole UTC hour)."""
     bucket_rows = [(no, _adapt(edges[no]), _adapt(edges[no + 1])) for no in range(len(edges) - 1)]
     bucket_sql, bucket_params = _values_table("bucket", ["bucket_no", "lo", "hi"], bucket_rows)
-    sql = (
-        f'WITH {bucket_sql} SELECT bucket.bucket_no, SUM(reading."value"), MIN(reading."value"), '
-        f'MAX(reading."value"), COUNT(*) FROM bucket JOIN ({readings_sql}) reading '
-        'ON reading."timestamp" >= bucket.lo AND reading."timestamp" < bucket.hi GROUP BY bucket.bucket_no'
-    )
+    if rollup.covers(edges):
+        rows_sql, rows_params = _compile(
+            HourlyRollup.objects.order_by()
+            .filter(data_source_id=source_id, metric=metric)
+            .values("hour", "total", "minimum", "maximum", "count")
+        )
+        sql = (
+            f'WITH {bucket_sql} SELECT bucket.bucket_no, SUM(rollup."total"), MIN(rollup."minimum"), '
+            f'MAX(rollup."maximum"), SUM(rollup."count") FROM bucket JOIN ({rows_sql}) rollup '
+            'ON rollup."hour" >= bucket.lo AND rollup."hour" < bucket.hi GROUP BY bucket.bucket_no'
+        )
+    else:
+        rows_sql, rows_params = _compile(
+            Reading.objects.order_by()
+            .filter(data_source_id=source_id, values__has_key=metric)
+            .annotate(value=_metric_value(metric))
+            .values("timestamp", "value")
+        )
+        sql = (
+            f'WITH {bucket_sql} SELECT bucket.bucket_no, SUM(reading."value"), MIN(reading."value"), '
+            f'MAX(reading."value"), COUNT(*) FROM bucket JOIN ({rows_sql}) reading '
+            'ON reading."timestamp" >= bucket.lo AND reading."timestamp" < bucket.hi '
+            "GROUP BY bucket.bucket_no"
+        )
     with _cursor() as cursor:
-        cursor.execute(sql, bucket_params + list(readings_params))
+        cursor.execute(sql, bucket_params + list(rows_params))
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     empty = (None, None, None, 0)
     return [

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Household, Membership, Role, User
 from readings.changes import announce_readings_changed
 from readings.models import Reading
+from readings.usage import rollup
 from sources.models import DataSource, SourceType
 
 DEMO_EMAIL = "demo@example.com"
@@ -178,8 +179,10 @@ class Command(BaseCommand):
                 rows = self._readings(spec, source, now, history, readers=[user, member])
                 Reading.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
                 created[source.name] = len(rows)
-            # bulk_create sends no signals and skips the counter: recount and say once that these changed.
+            # bulk_create sends no signals and skips the counter and the usage rollups: recount, rebuild
+            # and say once that these changed.
             household.data_sources.recount_readings()
+            rollup.rebuild(household.data_sources.values_list("pk", flat=True))
             announce_readings_changed(household.data_sources.values_list("pk", flat=True))
 
         total = sum(created.values())

@@ -29,7 +29,7 @@ from accounts.models import User
 from homelog.api.moments import EARLIEST, EXAMPLE, LATEST, aware_moment, parse_moment
 from readings.changes import announce_readings_changed, count_readings
 from readings.models import Reading
-from readings.usage.rollup import refresh_batch
+from readings.usage.rollup import hourly_rollups, refresh_batch
 from sources.metrics import validate_values, values_are_valid
 from sources.models import DataSource
 
@@ -87,14 +87,19 @@ class PreparedBatch:
     errors: dict
     # The rows as COPY data, on PostgreSQL.
     payload: bytes | None
+    # The rollups of the rows' hours, on PostgreSQL, for the hours the batch is the first to fill.
+    hourly: dict | None
 
 
 def prepare_readings(source, items, *, created_by=None, tzinfo=None):
     """The first half of `ingest_readings`: validation and layout, pure Python with no query when `tzinfo`
     is given, so that an import can prepare the next batch while the database stores this one."""
     rows, repeats, errors = _clean(source, items, tzinfo)
-    payload = _copy_payload(source, rows, created_by) if rows and connection.vendor == "postgresql" else None
-    return PreparedBatch(source, created_by, rows, repeats, errors, payload)
+    payload = hourly = None
+    if rows and connection.vendor == "postgresql":
+        payload = _copy_payload(source, rows, created_by)
+        hourly = hourly_rollups(rows, source.metric_names)
+    return PreparedBatch(source, created_by, rows, repeats, errors, payload, hourly)
 
 
 def store_readings(batch, *, partial=False):
@@ -118,7 +123,7 @@ def store_readings(batch, *, partial=False):
                 raise _RollBack(conflicts)
             if created:
                 count_readings(source.pk, created)
-                refresh_batch(source, batch.rows, created)
+                refresh_batch(source, batch.rows, created, batch.hourly)
                 announce_readings_changed([source.pk])
     except _RollBack as rollback:
         return IngestResult(errors=dict(sorted({**errors, **rollback.conflicts}.items())), stored=False)

@@ -65,7 +65,7 @@ AGGREGATES = """
 # PostgreSQL: per target, the readings of one metric in time order; `-> metric` casts the JSON number
 # straight to float8 (the same double as ->> and a cast of the text, without making the text). The sums add
 # in time order (ORDER BY in the aggregate: the grouping may sort rows of one hour in any order), so that they
-# are the same doubles whichever way the hour was computed, here or by `_hourly_from` in Python.
+# are the same doubles whichever way the hour was computed, here or by `hourly_rollups` in Python.
 POSTGRESQL_TARGETS = (
     "unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
     " AS target(source_id, metric, lo, hi)"
@@ -212,7 +212,7 @@ def _batch_runs(timestamps):
     return _runs(floor_hour(moment) for moment in timestamps)
 
 
-def refresh_batch(source, rows, created):
+def refresh_batch(source, rows, created, hourly=None):
     """After `store_readings` stored `created` of the batch's `rows` ((index, id, timestamp, values) tuples,
     as services.py lays them out) for `source`: make the rollups of the hours they fall in right, for every
     metric of the source (a superset of the metrics a batch can carry).
@@ -222,6 +222,7 @@ def refresh_batch(source, rows, created):
     JSON cost a fifth of the batch's whole store time, this a few per cent (bench/rollup_cost.py). The hours
     that had a rollup (where the batch continues an hour, or fills gaps between stored readings), and every
     hour of a batch of which some rows were stored already, are computed again from the readings.
+    `hourly` is `hourly_rollups(rows, source.metric_names)` when the caller computed it ahead.
     """
     if not rows:
         return
@@ -230,7 +231,8 @@ def refresh_batch(source, rows, created):
         runs = _batch_runs([row[2] for row in rows])
         refresh((source.pk, metric, lo, hi) for metric in metrics for lo, hi in runs)
         return
-    hourly = _hourly_from(rows, metrics)
+    if hourly is None:
+        hourly = hourly_rollups(rows, metrics)
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor, [source.pk])
         hours = {}
@@ -253,7 +255,7 @@ def refresh_batch(source, rows, created):
                     copy.write_row((source.pk, metric, hour, *numbers))
 
 
-def _hourly_from(rows, metrics):
+def hourly_rollups(rows, metrics):
     """{(metric, hour): (first_at, first_value, last_at, last_value, increase, total, count, min, max)} of
     readings `rows`, with exactly the doubles that the SQL above makes of them: the values as floats, the
     sums added one by one in time order (not sum(), which may compensate). Every step runs in C (map,

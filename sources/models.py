@@ -67,6 +67,17 @@ class DataSource(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # The counter moves only by the F() updates of the writers of readings: a source loaded before some
+        # readings were stored would otherwise put its stale count back when it is saved.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "reading_count"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def metric_names(self):
         # Sorted: PostgreSQL's jsonb does not keep the order in which keys were written.

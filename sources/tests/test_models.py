@@ -125,3 +125,17 @@ def test_the_quick_values_check_agrees_with_validation(values):
     except ValidationError:
         valid = False
     assert values_are_valid(values, metrics) is valid
+
+
+def test_saving_a_source_keeps_the_readings_counted_since_it_was_loaded(db):
+    from readings.services import ingest_readings
+
+    source = DataSourceFactory(metrics=ENERGY)
+    loaded = DataSource.objects.get(pk=source.pk)
+    ingest_readings(source, [{"timestamp": "2025-03-01T12:00:00Z", "values": {"energy": 1}}])
+
+    loaded.name = "Renamed meter"
+    loaded.save()
+
+    source.refresh_from_db()
+    assert (source.name, source.reading_count) == ("Renamed meter", 1)

@@ -234,6 +234,8 @@ DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("CONN_MAX_AGE", default=600)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps with psycopg's C loader (homelog/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "homelog.postgresql"
     # Without a bound, an unreachable database host holds a worker until gunicorn's timeout.
     connect_timeout_seconds = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout_seconds

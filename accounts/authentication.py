@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -98,6 +99,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
             cache.add(_key(user.pk), entry, timeout=settings.JWT_USER_CACHE_SECONDS)
         except Exception:
             logger.warning("the cache is unreachable; the user is not cached", exc_info=True)
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The same "jwtAuth" bearer scheme in the OpenAPI schema as simplejwt's own class."""
+
+    target_class = JWTAuthentication
 
 
 def forget_user(user_id):

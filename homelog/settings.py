@@ -109,7 +109,7 @@ REST_FRAMEWORK = {
     # JWT first: its "WWW-Authenticate: Bearer" challenge is what makes DRF answer 401 rather than 403.
     # Sessions let homelog's own pages call the API (with CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -218,6 +218,10 @@ else:
             "KEY_PREFIX": "homelog",
         }
     }
+# Seconds the bearer-token check may take a user from the cache instead of the database; a change to the user
+# drops the entry at once (accounts/authentication.py). Off without Redis: the database cache would only
+# trade one query for another.
+JWT_USER_CACHE_SECONDS = env.int("JWT_USER_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 
 
 # --- Serving, security and logging -----------------------------------------------------------------------
@@ -230,6 +234,8 @@ DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("CONN_MAX_AGE", default=600)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps with psycopg's C loader (homelog/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "homelog.postgresql"
     # Without a bound, an unreachable database host holds a worker until gunicorn's timeout.
     connect_timeout_seconds = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout_seconds

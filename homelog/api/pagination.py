@@ -4,13 +4,26 @@ No page counts the table: one row more than asked for is read to know whether a 
 """
 
 import datetime as dt
+from urllib import parse
 
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import replace_query_param
 
 MAX_OFFSET = 1_000_000_000
+
+
+def _with_query(url, remove=(), **replace):
+    """`url` without the query parameters `remove` and with those in `replace`, sorted by name: what DRF's
+    remove_query_param and replace_query_param give one after the other, parsing the URL once."""
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    params = parse.parse_qs(query, keep_blank_values=True)
+    for name in remove:
+        params.pop(name, None)
+    params.update((name, [str(value)]) for name, value in replace.items())
+    query = parse.urlencode(sorted(params.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
 
 
 def _bounded_integer(request, name, default, minimum, maximum):
@@ -102,8 +115,9 @@ class KeysetLinkPagination(LimitOffsetLinkPagination):
         value = last[self.keyset_field] if isinstance(last, dict) else getattr(last, self.keyset_field)
         if isinstance(value, dt.datetime):
             value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        url = self.request.build_absolute_uri()
-        for name in (self.offset_query_param, self.before_query_param, self.after_query_param):
-            url = remove_query_param(url, name)
-        url = replace_query_param(url, self.limit_query_param, self.limit)
-        return replace_query_param(url, self.keyset_param, value)
+        # One parse of the URL for the whole link: this runs on every page of every readings list.
+        return _with_query(
+            self.request.build_absolute_uri(),
+            remove=(self.offset_query_param, self.before_query_param, self.after_query_param),
+            **{self.limit_query_param: self.limit, self.keyset_param: value},
+        )

@@ -1,0 +1,136 @@
+"""Bearer-token authentication that checks the token's user without a database query on most requests.
+
+simplejwt reads the user on every request: to refuse a deactivated user and, with CHECK_REVOKE_TOKEN, a token
+issued before the current password. With JWT_USER_CACHE_SECONDS set (the default when there is Redis), what
+that check needs — the password stamp and the user's fields other than the password hash — is kept in the
+shared cache under the user's id. The cache only ever *accepts*: an entry that would refuse the token, a
+missing entry and a cache error all leave the decision to the database, as before.
+
+An entry is never stale: saving or deleting a user replaces it with a marker, at once and again when the
+transaction commits, and a request fills the cache only where there is no entry or marker (`cache.add`). So
+a request that read the user just before a password change committed cannot put the old password back; the
+marker outlives by far the moment between a request's read and its write.
+
+Users are changed through `save()` and `delete()` (the admin, the API, the pages, `change_password`); a
+`QuerySet.update()` of users would bypass the signals and must be followed by `forget_user()`.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+logger = logging.getLogger(__name__)
+
+# While it is in the cache, requests read the user from the database and may not fill the entry.
+CHANGED = "changed"
+CHANGED_MARKER_SECONDS = 60
+# Left out of the entry (and deferred on the user it gives): the password hash has no business in the cache,
+# and last_login changes at every login without changing what a token may do.
+UNCACHED_FIELDS = {"password", "last_login"}
+
+
+def _key(user_id):
+    return f"auth-user:{user_id}"
+
+
+def _cached_field_names():
+    return [
+        field.attname
+        for field in get_user_model()._meta.concrete_fields
+        if field.attname not in UNCACHED_FIELDS
+    ]
+
+
+def _caching():
+    return settings.JWT_USER_CACHE_SECONDS > 0
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    """simplejwt's JWTAuthentication, taking the user from the cache where an entry accepts the token."""
+
+    def get_user(self, validated_token):
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        if not _caching() or user_id is None:
+            return super().get_user(validated_token)
+        user = self._cached_user(user_id, validated_token)
+        if user is not None:
+            return user
+        # The database decides: it raises for a missing or inactive user and for a revoked token.
+        user = super().get_user(validated_token)
+        self._remember(user)
+        return user
+
+    def _cached_user(self, user_id, validated_token):
+        try:
+            entry = cache.get(_key(user_id))
+        except Exception:
+            # Each backend raises its own errors; without the cache, the database answers.
+            logger.warning("the cache is unreachable; reading the user from the database", exc_info=True)
+            return None
+        if not isinstance(entry, tuple):
+            return None
+        stamp, values = entry
+        field_names = _cached_field_names()
+        if len(values) != len(field_names):  # written by another version of the User model
+            return None
+        user = self.user_model.from_db(DEFAULT_DB_ALIAS, field_names, values)
+        if not user.is_active:
+            return None
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != stamp:
+            return None
+        return user
+
+    def _remember(self, user):
+        entry = (
+            get_md5_hash_password(user.password),
+            tuple(getattr(user, name) for name in _cached_field_names()),
+        )
+        try:
+            # add, never set: a change's marker must win over what this request read before the change.
+            cache.add(_key(user.pk), entry, timeout=settings.JWT_USER_CACHE_SECONDS)
+        except Exception:
+            logger.warning("the cache is unreachable; the user is not cached", exc_info=True)
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The same "jwtAuth" bearer scheme in the OpenAPI schema as simplejwt's own class."""
+
+    target_class = JWTAuthentication
+
+
+def forget_user(user_id):
+    """Make every request read user `user_id` from the database until a while after the change commits.
+
+    A cache error is raised, not swallowed: a revocation that cannot be recorded must not pass silently.
+    """
+    if not _caching():
+        return
+
+    def mark_changed():
+        cache.set(_key(user_id), CHANGED, timeout=CHANGED_MARKER_SECONDS)
+
+    mark_changed()
+    # Again on commit: until then other connections still read the old row, and may have cached it.
+    transaction.on_commit(mark_changed)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.authentication.saved")
+def _user_saved(sender, instance, created, update_fields=None, **kwargs):
+    # A new user has no entry yet; every login saves the last login alone, which no entry holds.
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    forget_user(instance.pk)
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.authentication.deleted")
+def _user_deleted(sender, instance, **kwargs):
+    forget_user(instance.pk)

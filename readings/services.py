@@ -80,7 +80,7 @@ class PreparedBatch:
 
     source: object
     created_by: object
-    # (index, id or None, timestamp, values) per storable item.
+    # (index, id or None, timestamp, values, microseconds since the epoch) per storable item.
     rows: list
     # Items that repeated an earlier item of the batch exactly.
     repeats: int
@@ -147,15 +147,17 @@ def _clean(source, items, tzinfo):
     """Validate every item; return the storable rows, the number of repeats within the batch, and
     {index: {field: [messages]}} for the bad items.
 
-    A row is a tuple (index, id or None for a new one, timestamp, values): tuples, because this loop runs
-    once per reading of every import. A batch that repeats a timestamp or an id keeps the first
-    occurrence; a repeat with equal values is the same reading sent twice, with other values a conflict.
+    A row is a tuple (index, id or None for a new one, timestamp, values, microseconds since PostgreSQL's
+    epoch): tuples, because this loop runs once per reading of every import; the microseconds are the
+    batch's key of an instant (an int hashes faster than an aware datetime) and its COPY form. A batch that
+    repeats a timestamp or an id keeps the first occurrence; a repeat with equal values is the same reading
+    sent twice, with other values a conflict.
     """
     metrics = source.metrics
     rows = []
     repeats = 0
     errors = {}
-    first_at = {}  # timestamp -> row
+    first_at = {}  # microseconds since the epoch -> row
     first_with_id = {}  # client id -> row
     zone = tzinfo
     fromisoformat = dt.datetime.fromisoformat
@@ -209,7 +211,8 @@ def _clean(source, items, tzinfo):
             errors[index] = item_errors
             continue
 
-        earlier = first_at.get(timestamp)
+        instant = (timestamp - _PG_EPOCH) // _MICROSECOND
+        earlier = first_at.get(instant)
         if earlier is not None:
             if earlier[3] != values:
                 errors[index] = {
@@ -220,14 +223,14 @@ def _clean(source, items, tzinfo):
             else:
                 repeats += 1
             continue
-        row = (index, reading_id, timestamp, values)
+        row = (index, reading_id, timestamp, values, instant)
         if reading_id is not None:
             earlier = first_with_id.get(reading_id)
             if earlier is not None:
                 errors[index] = {"id": [f"Item {earlier[0]} of this batch already has this id."]}
                 continue
             first_with_id[reading_id] = row
-        first_at[timestamp] = row
+        first_at[instant] = row
         rows.append(row)
     return rows, repeats, errors
 
@@ -338,7 +341,7 @@ def _store_with_copy(source, rows, payload, created_by_id):
     at = {row[2]: row for row in rows}
     conflicts = {}
     for timestamp, is_id_clash in bad:
-        index, reading_id, _, _ = at[timestamp]
+        index, reading_id = at[timestamp][:2]
         conflicts[index] = _id_clash(reading_id) if is_id_clash else _conflict(timestamp)
     return created, len(rows) - created - len(conflicts), dict(sorted(conflicts.items()))
 
@@ -437,12 +440,12 @@ def _copy_payload(source, rows, created_by):
                     head,
                     new_id().bytes if reading_id is None else reading_id.bytes,
                     source_id,
-                    micros_and_length((timestamp - _PG_EPOCH) // _MICROSECOND, len(json) + 1),
+                    micros_and_length(instant, len(json) + 1),
                     _JSONB_VERSION,
                     json,
                     tail,
                 )
-                for _, reading_id, timestamp, values in rows
+                for _, reading_id, _, values, instant in rows
                 for json in (dumps(values),)
             ],
             _BINARY_TRAILER,
@@ -493,7 +496,7 @@ def _compare_and_create(source, rows, created_by):
     new = []
     existing = 0
     conflicts = {}
-    for index, reading_id, timestamp, values in rows:
+    for index, reading_id, timestamp, values, _ in rows:
         by_id = stored_by_id.get(reading_id) if reading_id is not None else None
         if by_id is not None and by_id != (source.pk, timestamp, values):
             conflicts[index] = _id_clash(reading_id)

@@ -213,9 +213,9 @@ def _batch_runs(timestamps):
 
 
 def refresh_batch(source, rows, created, hourly=None):
-    """After `store_readings` stored `created` of the batch's `rows` ((index, id, timestamp, values) tuples,
-    as services.py lays them out) for `source`: make the rollups of the hours they fall in right, for every
-    metric of the source (a superset of the metrics a batch can carry).
+    """After `store_readings` stored `created` of the batch's `rows` ((index, id, timestamp, values, ...)
+    tuples, as services.py lays them out) for `source`: make the rollups of the hours they fall in right,
+    for every metric of the source (a superset of the metrics a batch can carry).
 
     On PostgreSQL, when every row was new, the hours that had no rollup before are computed here from the
     batch itself, which is at hand, and copied in: reading the rows back and taking their values out of the

@@ -13,10 +13,12 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '800
 
 # The CPUs this process may run on (a container's cpuset), not the host's.
 cores = len(os.sched_getaffinity(0))
-workers = int(os.environ.get("WEB_CONCURRENCY") or cores * 2)
-# Threads let a worker keep idle keep-alive connections and overlap database round trips; Python holds one
-# core per process at a time, so more processes than cores is what buys CPU.
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# Python holds one core per process at a time: one process more than cores keeps every core busy while a
+# worker waits on the database. Two threads let a worker keep idle keep-alive connections and overlap a
+# round trip; more made the threads of a process fight over the GIL (bench/http on 2 cores, readings list at
+# 100 connections: 3 workers x 2 threads 447-500 req/s, 4 x 4 335-367, 2 x 2 364, 3 sync workers 264).
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 # One thread: plain synchronous workers (no keep-alive).
 worker_class = "gthread" if threads > 1 else "sync"
 

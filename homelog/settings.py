@@ -203,7 +203,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, keeping its redis client (homelog/cache.py).
+            "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "homelog",
             # Fail fast rather than hold a worker until gunicorn's timeout when Redis is away.

@@ -28,7 +28,7 @@ NEW_PASSWORD = "a-much-better-passphrase-2025"
 def user_cache(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
@@ -190,7 +190,7 @@ def test_an_entry_that_refuses_the_token_is_checked_against_the_database(user_ca
 def test_without_the_cache_the_database_answers(settings, owner, django_assert_num_queries):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }

@@ -26,7 +26,7 @@ def test_probes_answer_any_host_over_plain_http(client, db, settings):
 def test_readyz_is_unavailable_while_the_cache_is_unreachable(client, db, settings, unused_port):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{unused_port}/0",
             "OPTIONS": {"socket_connect_timeout": 1},
         }

@@ -33,7 +33,7 @@ def test_without_a_cache_usage_is_computed_and_readings_are_still_stored(
     # Nothing listens on this port (the last of the range this checkout's test servers may use).
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:8249/4",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -1,10 +1,11 @@
 """homelog's PostgreSQL backend: Django's, with psycopg's C timestamp loader where that changes nothing."""
 
 import datetime as dt
+import time
 import zoneinfo
 
 import pytest
-from django.db import connection, connections
+from django.db import DataError, connection, connections
 from psycopg import pq
 
 from readings.models import Reading
@@ -56,3 +57,59 @@ def test_a_connection_in_another_time_zone_keeps_djangos_loader(monkeypatch):
     loader = timestamptz_loader()
     assert loader is not LOADER
     assert loader.timezone == zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def kept_connection():
+    """A second connection to the test database, as a worker thread keeps between requests."""
+    kept = connections.create_connection("default")
+    kept.ensure_connection()
+    yield kept
+    kept.close()
+
+
+def last_statement_of(pid):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0]
+
+
+def test_a_kept_connection_is_checked_without_a_statement(kept_connection):
+    with kept_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid() /* before the check */")
+        (pid,) = cursor.fetchone()
+    assert kept_connection.is_usable() is True
+    # What the server last received is still the statement before the check: no SELECT 1 went out.
+    assert last_statement_of(pid) == "SELECT pg_backend_pid() /* before the check */"
+
+
+def test_a_connection_the_server_ended_is_dropped_and_the_next_request_reconnects(kept_connection):
+    with kept_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # The server says goodbye and closes the socket; give the message a moment to arrive.
+    for _ in range(100):
+        if not kept_connection.is_usable():
+            break
+        time.sleep(0.01)
+    assert kept_connection.is_usable() is False
+
+    # What Django does before the first query of a request: drop the connection if the check fails.
+    kept_connection.health_check_done = False
+    kept_connection.close_if_health_check_failed()
+    assert kept_connection.connection is None
+    with kept_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+
+
+def test_a_connection_in_a_failed_transaction_is_not_usable(kept_connection):
+    kept_connection.set_autocommit(False)
+    with pytest.raises(DataError), kept_connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert kept_connection.is_usable() is False
+    kept_connection.rollback()
+    assert kept_connection.is_usable() is True
+    kept_connection.set_autocommit(True)

@@ -240,6 +240,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Without a bound, an unreachable database host holds a worker until gunicorn's timeout.
     connect_timeout_seconds = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout_seconds
+    # The server binds the parameters, so that a statement run again and again (every list, every page) is
+    # prepared once per connection and not planned again: planning the readings list's access check was most
+    # of PostgreSQL's work for a page (bench/http). Behind PgBouncer in transaction mode, prepared statements
+    # need its max_prepared_statements, or DATABASE_PREPARE_THRESHOLD=0.
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepare_threshold or None
     if DATABASE_POOL:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),

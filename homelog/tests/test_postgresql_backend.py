@@ -113,3 +113,16 @@ def test_a_connection_in_a_failed_transaction_is_not_usable(kept_connection):
     kept_connection.rollback()
     assert kept_connection.is_usable() is True
     kept_connection.set_autocommit(True)
+
+
+def test_a_statement_run_again_and_again_is_prepared_once():
+    source_pk = ReadingFactory().data_source_id
+    for _ in range(6):
+        list(Reading.objects.filter(data_source_id=source_pk).values("timestamp"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert [s for s in prepared if 'FROM "readings_reading"' in s] == [
+        'SELECT "readings_reading"."timestamp" AS "timestamp" FROM "readings_reading" '
+        'WHERE "readings_reading"."data_source_id" = $1 ORDER BY 1 DESC'
+    ]

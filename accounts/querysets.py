@@ -35,7 +35,10 @@ def household_ids_of(user, roles=None):
     """A subquery of the ids of the households `user` belongs to (optionally only with one of `roles`)."""
     from accounts.models import Membership
 
-    memberships = Membership.objects.filter(user=user) if user.is_authenticated else Membership.objects.none()
+    # By id: `user` may also stand for a user of a compiled statement (readings/api/views.py).
+    if not user.is_authenticated:
+        return Membership.objects.none().values("household_id")
+    memberships = Membership.objects.filter(user_id=user.pk)
     if roles is not None:
         memberships = memberships.filter(role__in=roles)
     return memberships.values("household_id")

@@ -48,10 +48,14 @@ class LimitOffsetLinkPagination(BasePagination):
     max_limit = 10_000
 
     def paginate_queryset(self, queryset, request, view=None):
+        return self.paginate_rows(lambda offset, count: list(queryset[offset : offset + count]), request)
+
+    def paginate_rows(self, read, request):
+        """The page the request asks for, of the rows `read(offset, count)` returns (a list of them)."""
         self.request = request
         self.limit = _bounded_integer(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
         self.offset = _bounded_integer(request, self.offset_query_param, 0, 0, MAX_OFFSET)
-        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        rows = read(self.offset, self.limit + 1)
         self.has_next = len(rows) > self.limit
         self.page = rows[: self.limit]
         return self.page
@@ -102,11 +106,14 @@ class KeysetLinkPagination(LimitOffsetLinkPagination):
     after_query_param = "after"
 
     def paginate_queryset(self, queryset, request, view=None):
-        ordering = queryset.query.order_by or queryset.model._meta.ordering
+        self.order_by(queryset.query.order_by or queryset.model._meta.ordering)
+        return super().paginate_queryset(queryset, request, view)
+
+    def order_by(self, ordering):
+        """The rows' order, as in QuerySet.order_by(); paginate_rows() needs it first."""
         first = ordering[0]
         self.keyset_field = first.lstrip("-")
         self.keyset_param = self.before_query_param if first.startswith("-") else self.after_query_param
-        return super().paginate_queryset(queryset, request, view)
 
     def get_next_link(self):
         if not self.has_next:

@@ -1,3 +1,6 @@
+import orjson
+from django.db.models import DateTimeField, IntegerField, TextField
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -8,8 +11,10 @@ from rest_framework.settings import api_settings
 
 from homelog.api.exceptions import save_or_conflict
 from homelog.api.fields import utc_iso
+from homelog.api.filters import FilterBackend
 from homelog.api.pagination import KeysetLinkPagination
 from homelog.api.permissions import require
+from homelog.statements import Statement
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
 from readings.models import Reading
@@ -49,6 +54,46 @@ class SourceReadingsMixin:
             self.data_source,
             "Viewers cannot add readings.",
         )
+
+
+class _RequestingUser:
+    """The user of a compiled readings list: what visible_to() reads of a user, with its id left open."""
+
+    is_authenticated = True
+
+    def __init__(self, pk):
+        self.pk = pk
+
+
+def _readings_list(param, shape):
+    lookups, ordering, offset, count = shape
+    readings = Reading.objects.visible_to(_RequestingUser(param("user", IntegerField())))
+    readings = readings.filter(data_source_id=param("source", IntegerField()))
+    for name, lookup in lookups:
+        readings = readings.filter(**{lookup: param(name, DateTimeField())})
+    # The values as the JSON text the database holds: orjson writes it out as it is, without parsing it
+    # into dicts first (a third of the time of a page).
+    readings = readings.annotate(values_json=Cast("values", TextField())).order_by(*ordering)
+    columns = ("id", "data_source_id", "timestamp", "created_by_id", "created_at", "values_json")
+    readings = readings.values_list(*columns)
+    return readings[offset : offset + count]
+
+
+def _listed_reading(id, data_source_id, timestamp, created_by_id, created_at, values_json):
+    # The keys of ReadingSerializer.LIST_COLUMNS, in its order: a listed reading is what the serializer gives.
+    return {
+        "id": id,
+        "data_source_id": data_source_id,
+        "timestamp": timestamp,
+        "values": orjson.Fragment(values_json),
+        "created_by_id": created_by_id,
+        "created_at": created_at,
+    }
+
+
+# The readings list, compiled once per shape (the filters, the order and the page): building and compiling
+# its query with the access check took longer than running it.
+READINGS_LIST = Statement(_readings_list)
 
 
 def duplicate_message(timestamp):
@@ -95,15 +140,27 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         return reading
 
     def list(self, request, *args, **kwargs):
-        # The hot path: one query, its columns straight from the database to orjson, no serializer per row.
-        # The access check is a subquery of that query; the source itself is read only when needed: for a
-        # filter's time zone, or to tell a source the caller may not see (404) from one without readings.
-        # Only people list readings (IsAuthenticatedOrDeviceAdding lets a device add them, nothing else), so
-        # the rows are those the user may see; one subquery on memberships builds and compiles faster than
-        # the source's own visibility nested in the readings'.
-        readings = Reading.objects.visible_to(request.user).filter(data_source_id=self.kwargs["source_pk"])
-        readings = readings.newest_first()
-        page = self.paginate_queryset(self.filter_queryset(readings).values(*ReadingSerializer.LIST_COLUMNS))
+        # The hot path: one compiled statement (see READINGS_LIST), its columns straight from the database to
+        # orjson, no serializer per row. The access check is part of that query; the source itself is read
+        # only when needed: for a filter's time zone, or to tell a source the caller may not see (404) from
+        # one without readings. Only people list readings (IsAuthenticatedOrDeviceAdding lets a device add
+        # them, nothing else), so the rows are those the user may see.
+        lookups, ordering = FilterBackend().lookups(request, Reading.objects.none(), self)
+        ordering = tuple(ordering or ("-timestamp",))
+        lookup_shape = tuple(sorted((name, lookup) for name, (lookup, _) in lookups.items()))
+        values = {name: value for name, (_, value) in lookups.items()}
+        self.paginator.order_by(ordering)
+
+        def read(offset, count):
+            rows = READINGS_LIST.run(
+                (lookup_shape, ordering, offset, count),
+                user=request.user.pk,
+                source=self.kwargs["source_pk"],
+                **values,
+            )
+            return [_listed_reading(*row) for row in rows]
+
+        page = self.paginator.paginate_rows(read, request)
         if not page:
             self.data_source  # noqa: B018 — raises the 404 when the source is out of reach
         return self.get_paginated_response(page)

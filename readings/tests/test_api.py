@@ -90,6 +90,21 @@ def test_start_and_end_filter_with_offsets(api, owner, meter, three_readings):
     assert [row["timestamp"] for row in response.json()] == ["2025-01-01T01:00:00Z"]
 
 
+def test_two_filters_on_one_bound_both_apply(api, owner, meter, three_readings):
+    # end and before both bound the timestamp from above: the tighter one decides, whichever it is.
+    client = api(owner)
+    bounds = [("2025-01-01T02:00:00Z", "2025-01-01T01:00:00Z"), ("2025-01-01T01:00:00Z", "2025-01-02")]
+    for end, before in bounds:
+        rows = client.get(readings_url(meter), {"end": end, "before": before}).json()
+        assert [row["timestamp"] for row in rows] == ["2025-01-01T00:00:00Z"]
+
+
+def test_a_bad_filter_is_a_400_naming_it(api, owner, meter):
+    response = api(owner).get(readings_url(meter), {"start": "yesterday"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["start"]
+
+
 def test_filters_without_offset_are_in_the_households_timezone(api, owner, meter):
     # Berlin is UTC+1 in winter: local midnight of 2 January is 23:00 UTC on 1 January.
     for hour in (22, 23):

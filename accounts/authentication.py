@@ -15,6 +15,7 @@ Users are changed through `save()` and `delete()` (the admin, the API, the pages
 `QuerySet.update()` of users would bypass the signals and must be followed by `forget_user()`.
 """
 
+import functools
 import logging
 
 from django.conf import settings
@@ -25,8 +26,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +56,31 @@ def _caching():
     return settings.JWT_USER_CACHE_SECONDS > 0
 
 
+# Access tokens whose signature and claims were checked, by their text: a signature that was good stays good,
+# so a client sending the same token request after request costs one check, not one each (decoding and
+# verifying it was a tenth of a readings page). Its expiry is checked again at every use; access tokens are
+# not blacklisted (only refresh tokens are), and revocation is the user check's (get_user).
+VERIFIED_TOKENS_KEPT = 512
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _verified_token(raw_token):
+    # An invalid token raises, and lru_cache keeps only what returns.
+    return authentication.JWTAuthentication().get_validated_token(raw_token)
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's JWTAuthentication, taking the user from the cache where an entry accepts the token."""
+
+    def get_validated_token(self, raw_token):
+        token = _verified_token(bytes(raw_token))
+        try:
+            # Against now: a token's own current_time is the moment it was first checked.
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            # Expired since it was first checked: simplejwt's own check gives the usual 401.
+            return super().get_validated_token(raw_token)
+        return token
 
     def get_user(self, validated_token):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)

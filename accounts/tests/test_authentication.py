@@ -1,7 +1,10 @@
 """Bearer tokens with the user cached in Redis: no query for the user, and revocation still at once."""
 
+import datetime as dt
+import time
 import uuid
 
+import jwt
 import pytest
 import redis
 from django.contrib.auth.models import update_last_login
@@ -223,3 +226,40 @@ def test_a_user_changed_a_moment_ago_is_read_from_the_database(user_cache, owner
         with django_assert_num_queries(1):
             assert validate(client).status_code == 200
     assert user_cache.get(_key(owner.pk)) == CHANGED
+
+
+def test_a_token_is_verified_once_however_often_it_is_sent(owner):
+    from accounts.authentication import _verified_token
+
+    client = bearer_client(owner)
+    before = _verified_token.cache_info()
+    for _ in range(3):
+        assert validate(client).status_code == 200
+    after = _verified_token.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+
+
+def test_a_verified_token_that_expires_is_refused(owner):
+    token = AccessToken.for_user(owner)
+    token.set_exp(lifetime=dt.timedelta(seconds=1))
+    client = bearer_client_with(token)
+    assert validate(client).status_code == 200
+    time.sleep(1.1)
+    assert refused(validate(client)) == {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+    }
+
+
+def test_a_token_signed_with_another_key_is_refused_every_time(owner):
+    from accounts.authentication import _verified_token
+
+    forged = AccessToken.for_user(owner)
+    forged_text = jwt.encode(forged.payload, "not-the-signing-key-of-this-site-at-all", algorithm="HS256")
+    client = bearer_client_with(forged_text)
+    before = _verified_token.cache_info()
+    for _ in range(2):
+        assert refused(validate(client))["code"] == "token_not_valid"
+    after = _verified_token.cache_info()
+    # Checked each time: a refused token is not kept.
+    assert (after.misses - before.misses, after.hits - before.hits) == (2, 0)

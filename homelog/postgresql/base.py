@@ -12,7 +12,7 @@ With CONN_HEALTH_CHECKS, Django checks a kept connection before its first use in
 ``SELECT 1``: a round trip and a statement for the server on every request. A connection the server ended
 (a restart, ``pg_terminate_backend``, an idle timeout) has already been told so: the server sends its
 goodbye and closes the socket, which an idle connection sees as something to read. So `is_usable` looks at
-the socket instead, without waiting; what it reads is the server's goodbye, and the connection is dropped.
+the socket instead, without waiting, and an idle connection with anything to read is dropped.
 A host that vanished without closing the socket is not seen by either check before the query fails; that
 request answers 503 and Django drops the connection after it (`close_if_unusable_or_obsolete`).
 """
@@ -45,16 +45,19 @@ def is_alive(connection):
     """Whether an idle psycopg connection is still open, told without a round trip to the server."""
     if connection.closed or connection.broken:
         return False
-    pgconn = connection.pgconn
     try:
-        if has_input(pgconn.socket):
-            # An idle connection is sent nothing but notices, notifications or the server's goodbye; reading
-            # the goodbye, or the end of the stream, fails.
-            pgconn.consume_input()
+        # homelog listens to no channel: what an idle connection is sent is the server's goodbye (a FATAL
+        # message before it closes), or now and then a notice or a changed setting; the first is the point,
+        # and for the others a new connection costs little. The goodbye may be read before the end of the
+        # stream, so having anything to read is enough.
+        if has_input(connection.pgconn.socket):
+            return False
     except (psycopg.Error, OSError, ValueError):
         return False
     # As for a SELECT 1: a connection in a failed transaction would refuse it.
-    return pgconn.status == pq.ConnStatus.OK and connection.info.transaction_status in USABLE_STATES
+    return (
+        connection.pgconn.status == pq.ConnStatus.OK and connection.info.transaction_status in USABLE_STATES
+    )
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

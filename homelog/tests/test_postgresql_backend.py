@@ -69,9 +69,13 @@ def kept_connection():
 
 
 def last_statement_of(pid):
+    """What the server process `pid` was last sent, or None once it has gone."""
     with connection.cursor() as cursor:
+        # Within a transaction the statistics are a snapshot unless cleared.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def test_a_kept_connection_is_checked_without_a_statement(kept_connection):
@@ -89,9 +93,9 @@ def test_a_connection_the_server_ended_is_dropped_and_the_next_request_reconnect
         (pid,) = cursor.fetchone()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    # The server says goodbye and closes the socket; give the message a moment to arrive.
-    for _ in range(100):
-        if not kept_connection.is_usable():
+    # pg_terminate_backend() only signals the server process: wait until it has gone, then check once.
+    for _ in range(200):
+        if last_statement_of(pid) is None:
             break
         time.sleep(0.01)
     assert kept_connection.is_usable() is False

@@ -59,7 +59,7 @@ class FilterBackend(DjangoFilterBackend):
 
     def filters_asked_for(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        return filterset_class is None or any(
+        return filterset_class is not None and any(
             param.startswith(name) for param in request.query_params for name in filterset_class.base_filters
         )
 
@@ -72,8 +72,6 @@ class FilterBackend(DjangoFilterBackend):
         if not self.filters_asked_for(request, queryset, view):
             return {}, None
         filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return {}, None
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         lookups, ordering = {}, None

@@ -42,9 +42,6 @@ class ReadingSerializer(serializers.ModelSerializer):
         fields = ["id", "data_source_id", "timestamp", "values", "created_by_id", "created_at"]
         read_only_fields = ["id"]
 
-    # The same columns, for lists read with values(): every list row equals this serializer's output.
-    LIST_COLUMNS = ("id", "data_source_id", "timestamp", "values", "created_by_id", "created_at")
-
     def validate_values(self, values):
         try:
             validate_values(values, self.context["data_source"].metrics)

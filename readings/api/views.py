@@ -80,7 +80,7 @@ def _readings_list(param, shape):
 
 
 def _listed_reading(id, data_source_id, timestamp, created_by_id, created_at, values_json):
-    # The keys of ReadingSerializer.LIST_COLUMNS, in its order: a listed reading is what the serializer gives.
+    # ReadingSerializer's fields, in its order: a listed reading is what the serializer gives for it.
     return {
         "id": id,
         "data_source_id": data_source_id,

@@ -11,16 +11,22 @@ transaction commits, and a request fills the cache only where there is no entry 
 a request that read the user just before a password change committed cannot put the old password back; the
 marker outlives by far the moment between a request's read and its write.
 
+Each process also keeps copies of the entries it accepted (`homelog.cache.LocalCopies`), so that most requests
+make no round trip to Redis either. A change is announced to every process, through Redis publish/subscribe,
+each time its marker is written, and a request applies what was announced before it reads a copy.
+
 Users are changed through `save()` and `delete()` (the admin, the API, the pages, `change_password`); a
 `QuerySet.update()` of users would bypass the signals and must be followed by `forget_user()`.
 """
 
 import functools
 import logging
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -30,11 +36,15 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
+from homelog.cache import local_copies
+
 logger = logging.getLogger(__name__)
 
 # While it is in the cache, requests read the user from the database and may not fill the entry.
 CHANGED = "changed"
 CHANGED_MARKER_SECONDS = 60
+# What a cache error reads as: like a marker, the database decides and nothing is kept.
+CACHE_UNREACHABLE = "unreachable"
 # Left out of the entry (and deferred on the user it gives): the password hash has no business in the cache,
 # and last_login changes at every login without changing what a token may do.
 UNCACHED_FIELDS = {"password", "last_login"}
@@ -54,6 +64,32 @@ def _cached_field_names():
 
 def _caching():
     return settings.JWT_USER_CACHE_SECONDS > 0
+
+
+# This process's copies of accepted entries (made at first use: each holds a subscription), or None where the
+# cache cannot announce changes.
+_copies_made = {}
+_copies_lock = threading.Lock()
+
+
+def _copies():
+    try:
+        return _copies_made["users"]
+    except KeyError:
+        with _copies_lock:
+            if "users" not in _copies_made:
+                seconds = settings.JWT_USER_CACHE_SECONDS
+                _copies_made["users"] = local_copies("auth-user-changes", seconds) if _caching() else None
+            return _copies_made["users"]
+
+
+@receiver(setting_changed, dispatch_uid="accounts.authentication.setting_changed")
+def _cache_settings_changed(setting, **kwargs):
+    if setting in ("CACHES", "JWT_USER_CACHE_SECONDS"):
+        with _copies_lock:
+            copies = _copies_made.pop("users", None)
+        if copies is not None:
+            copies.close()
 
 
 # Access tokens whose signature and claims were checked, by their text: a signature that was good stays good,
@@ -86,21 +122,37 @@ class JWTAuthentication(authentication.JWTAuthentication):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         if not _caching() or user_id is None:
             return super().get_user(validated_token)
-        user = self._cached_user(user_id, validated_token)
-        if user is not None:
-            return user
-        # The database decides: it raises for a missing or inactive user and for a revoked token.
-        user = super().get_user(validated_token)
-        self._remember(user)
+        copies, key = _copies(), str(user_id)
+        version = None
+        if copies is not None:
+            user = self._accepting(copies.get(key), validated_token)
+            if user is not None:
+                return user
+            version = copies.version()
+        entry = self._shared_entry(user_id)
+        user = self._accepting(entry, validated_token)
+        if user is None:
+            if entry is not None:
+                # A change's marker, or an entry that refuses: the database decides, request after request,
+                # until the marker expires. Nothing is kept meanwhile.
+                return super().get_user(validated_token)
+            # The database decides: it raises for a missing or inactive user and for a revoked token.
+            user = super().get_user(validated_token)
+            entry = self._remember(user)
+        if copies is not None:
+            copies.keep(key, entry, version)
         return user
 
-    def _cached_user(self, user_id, validated_token):
+    def _shared_entry(self, user_id):
         try:
-            entry = cache.get(_key(user_id))
+            return cache.get(_key(user_id))
         except Exception:
             # Each backend raises its own errors; without the cache, the database answers.
             logger.warning("the cache is unreachable; reading the user from the database", exc_info=True)
-            return None
+            return CACHE_UNREACHABLE
+
+    def _accepting(self, entry, validated_token):
+        """The user of an entry that accepts the token; None for anything else."""
         if not isinstance(entry, tuple):
             return None
         stamp, values = entry
@@ -124,6 +176,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             cache.add(_key(user.pk), entry, timeout=settings.JWT_USER_CACHE_SECONDS)
         except Exception:
             logger.warning("the cache is unreachable; the user is not cached", exc_info=True)
+        return entry
 
 
 class JWTScheme(SimpleJWTScheme):
@@ -142,6 +195,10 @@ def forget_user(user_id):
 
     def mark_changed():
         cache.set(_key(user_id), CHANGED, timeout=CHANGED_MARKER_SECONDS)
+        # After the marker: a process that drops its copy and reads the shared entry finds the marker.
+        copies = _copies()
+        if copies is not None:
+            copies.announce(str(user_id))
 
     mark_changed()
     # Again on commit: until then other connections still read the old row, and may have cached it.

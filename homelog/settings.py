@@ -206,7 +206,7 @@ if REDIS_URL:
             # Django's backend, keeping its redis client (homelog/cache.py).
             "BACKEND": "homelog.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "homelog",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="homelog"),
             # Fail fast rather than hold a worker until gunicorn's timeout when Redis is away.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -216,7 +216,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "homelog_cache",
-            "KEY_PREFIX": "homelog",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="homelog"),
         }
     }
 # Seconds the bearer-token check may take a user from the cache instead of the database; a change to the user

@@ -102,6 +102,24 @@ def test_the_readings_list_then_takes_one_query(user_cache, api, owner, househol
     assert queries_to_get(client, url) == 1
 
 
+def test_a_kept_copy_answers_without_the_shared_entry(user_cache, owner, django_assert_num_queries):
+    client = cached_client(owner)
+    user_cache.delete(_key(owner.pk))  # evicted from Redis, say: only this process's copy is left
+    with django_assert_num_queries(0):
+        assert validate(client).json() == {"id": owner.pk, "email": owner.email}
+
+
+def test_a_change_made_in_another_process_is_seen_at_once(user_cache, owner):
+    client = cached_client(owner)
+    # Another worker deactivates the user: the row, its marker, and the announcement from its own connection.
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    user_cache.set(_key(owner.pk), CHANGED)
+    server = redis.Redis.from_url(REDIS_URL)
+    assert server.publish(user_cache.make_key("auth-user-changes"), str(owner.pk)) == 1
+    server.close()
+    assert refused(validate(client))["code"] == "user_inactive"
+
+
 def test_a_password_change_revokes_cached_tokens_at_once(user_cache, owner):
     old = cached_client(owner)
     assert old.put("/api/auth/password", {"password": NEW_PASSWORD}).status_code == 204

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from contextlib import contextmanager
 
 import psycopg
@@ -108,6 +109,8 @@ def running_server(static_root, tmp_path, **environment):
     env = production_environment(
         DATABASE_URL=_database_url(),
         REDIS_URL=REDIS_URL,
+        # Keys of its own: user ids repeat from one test database to the next, and other runs share Redis.
+        CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
         STATIC_ROOT=str(static_root),
         ALLOWED_HOSTS="127.0.0.1",
         PORT=str(port),
@@ -260,6 +263,23 @@ def test_production_server_logs_in_and_answers_the_api(static_root, tmp_path, pb
             }
         ]
         assert server.get_json("/api/sources")[0] == 401
+
+        # Each request on a connection of its own, so that both workers take the user and keep a copy; a
+        # password change made through one of them refuses the old token in both at once.
+        bearer = {"Authorization": f"Bearer {token}"}
+
+        def validations():
+            return {server.request("GET", "/api/auth/validate", headers=bearer)[0].status for _ in range(8)}
+
+        assert validations() == {200}
+        response, _ = server.request(
+            "PUT",
+            "/api/auth/password",
+            body=json.dumps({"password": "another long production password"}),
+            headers={**bearer, "Content-Type": "application/json"},
+        )
+        assert response.status == 204
+        assert validations() == {401}
 
     log = server.log()
     assert re.search(rf"POST /api/sources/{source.pk}/readings 201 \d+\.\dms user={admin.pk}\n", log)

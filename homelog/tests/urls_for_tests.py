@@ -1,5 +1,7 @@
-"""Views that fail on purpose, for the error and logging tests; the real URLs are included unchanged."""
+"""Views that fail on purpose, for the error and logging tests, and views that change their security policy;
+the real URLs are included unchanged."""
 
+from csp.decorators import csp_exempt, csp_update
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.urls import path
@@ -19,7 +21,24 @@ def password_reset(request, uidb64, token):
     return HttpResponse("reset form")
 
 
+@csp_update({"img-src": ["https://tiles.example.org"]})
+def map_page(request):
+    return HttpResponse("a map")
+
+
+@csp_exempt()
+def exempt_page(request):
+    return HttpResponse("no policy")
+
+
+def page_with_nonce(request):
+    return HttpResponse(f"<script nonce={request.csp_nonce}></script>")
+
+
 urlpatterns = [
+    path("map", map_page),
+    path("exempt", exempt_page),
+    path("nonce", page_with_nonce),
     path("api/broken", broken),
     path("broken", broken),
     path("api/database-away", database_away),

@@ -94,6 +94,9 @@ def _listed_reading(id, data_source_id, timestamp, created_by_id, created_at, va
 # The readings list, compiled once per shape (the filters, the order and the page): building and compiling
 # its query with the access check took longer than running it.
 READINGS_LIST = Statement(_readings_list)
+# What the list's filters are validated against: only its model is read, and it is never run (building an
+# empty queryset per request was 2% of a page).
+NO_READINGS = Reading.objects.none()
 
 
 def duplicate_message(timestamp):
@@ -145,7 +148,7 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         # only when needed: for a filter's time zone, or to tell a source the caller may not see (404) from
         # one without readings. Only people list readings (IsAuthenticatedOrDeviceAdding lets a device add
         # them, nothing else), so the rows are those the user may see.
-        lookups, ordering = FilterBackend().lookups(request, Reading.objects.none(), self)
+        lookups, ordering = FilterBackend().lookups(request, NO_READINGS, self)
         ordering = tuple(ordering or ("-timestamp",))
         lookup_shape = tuple(sorted((name, lookup) for name, (lookup, _) in lookups.items()))
         values = {name: value for name, (_, value) in lookups.items()}

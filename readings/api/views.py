@@ -14,6 +14,7 @@ from homelog.api.fields import utc_iso
 from homelog.api.filters import FilterBackend
 from homelog.api.pagination import KeysetLinkPagination
 from homelog.api.permissions import require
+from homelog.db_functions import UUIDText
 from homelog.statements import Statement
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
@@ -73,8 +74,13 @@ def _readings_list(param, shape):
         readings = readings.filter(**{lookup: param(name, DateTimeField())})
     # The values as the JSON text the database holds: orjson writes it out as it is, without parsing it
     # into dicts first (a third of the time of a page).
-    readings = readings.annotate(values_json=Cast("values", TextField())).order_by(*ordering)
-    columns = ("id", "data_source_id", "timestamp", "created_by_id", "created_at", "values_json")
+    # The id as text too: a page of plain values (text, numbers, datetimes) holds nothing the garbage
+    # collector tracks. The page is reachable from DRF's reference cycles (the response and its renderer
+    # context), so whatever it holds is freed only by a collection, and a hundred UUID objects per page made
+    # the workers collect three times as often.
+    readings = readings.annotate(id_text=UUIDText("id"), values_json=Cast("values", TextField()))
+    readings = readings.order_by(*ordering)
+    columns = ("id_text", "data_source_id", "timestamp", "created_by_id", "created_at", "values_json")
     readings = readings.values_list(*columns)
     return readings[offset : offset + count]
 

@@ -9,10 +9,12 @@ from sources.api.urls import urlpatterns as sources_urls
 
 app_name = "api"
 
+# Django tries the routes in this order for every request: the sources and their readings, what devices and
+# clients ask for most, come first (none of these routes overlaps another group's).
 urlpatterns = [
-    *accounts_urls,
     *sources_urls,
     *readings_urls,
+    *accounts_urls,
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script from a URL of its own: homelog's CSP allows no inline script.
     re_path(

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from homelog.tests.processes import django_python, production_environment
+
 pytestmark = pytest.mark.urls("homelog.tests.urls_for_tests")
 
 LINE = re.compile(r"^(?P<method>\S+) (?P<path>\S+) (?P<status>\d{3}) \d+\.\dms user=(?P<user>\S+)$")
@@ -63,3 +65,14 @@ def test_a_host_homelog_does_not_serve_is_one_line_not_a_traceback(client, db, r
     assert request_lines() == [{"method": "GET", "path": "/admin/", "status": "400", "user": "-"}]
     assert "Traceback" not in caplog.text
     assert [record.name for record in caplog.records] == ["homelog.requests"]
+
+
+@pytest.mark.parametrize(("log_level", "expected"), [("debug", "10"), ("WARNING", "30"), (None, "20")])
+def test_log_level_from_the_environment_in_either_case(log_level, expected):
+    # gunicorn.conf.py reads the same variable, and gunicorn's own levels are usually written in lower case.
+    env = production_environment()
+    env.pop("LOG_LEVEL", None)
+    if log_level is not None:
+        env["LOG_LEVEL"] = log_level
+
+    assert django_python("import logging; print(logging.getLogger().level)", env) == expected

@@ -6,24 +6,22 @@ No page counts the table: one row more than asked for is read to know whether a 
 import datetime as dt
 from urllib import parse
 
+from django.utils.encoding import escape_uri_path
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 MAX_OFFSET = 1_000_000_000
 
 
-def _with_query(url, remove=(), **replace):
-    """`url` without the query parameters `remove` and with those in `replace`, sorted by name: what DRF's
-    remove_query_param and replace_query_param give one after the other, parsing the URL once."""
-    scheme, netloc, path, query, fragment = parse.urlsplit(url)
-    params = parse.parse_qs(query, keep_blank_values=True)
-    for name in remove:
-        params.pop(name, None)
+def _with_query(request, remove=(), **replace):
+    """The request's absolute URL without the query parameters `remove` and with those in `replace`, sorted
+    by name: what DRF's remove_query_param and replace_query_param give one after the other, from the query
+    Django has already parsed."""
+    params = {name: values for name, values in request.query_params.lists() if name not in remove}
     params.update((name, [str(value)]) for name, value in replace.items())
     query = parse.urlencode(sorted(params.items()), doseq=True)
-    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+    return request.build_absolute_uri(f"{escape_uri_path(request.path)}?{query}")
 
 
 def _bounded_integer(request, name, default, minimum, maximum):
@@ -63,8 +61,8 @@ class LimitOffsetLinkPagination(BasePagination):
     def get_next_link(self):
         if not self.has_next:
             return None
-        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
-        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+        next_page = {self.limit_query_param: self.limit, self.offset_query_param: self.offset + self.limit}
+        return _with_query(self.request, **next_page)
 
     def get_paginated_response(self, data):
         next_link = self.get_next_link()
@@ -122,9 +120,10 @@ class KeysetLinkPagination(LimitOffsetLinkPagination):
         value = last[self.keyset_field] if isinstance(last, dict) else getattr(last, self.keyset_field)
         if isinstance(value, dt.datetime):
             value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        # One parse of the URL for the whole link: this runs on every page of every readings list.
+        # From the query Django has parsed, not the URL parsed again: this runs on every page of every
+        # readings list.
         return _with_query(
-            self.request.build_absolute_uri(),
+            self.request,
             remove=(self.offset_query_param, self.before_query_param, self.after_query_param),
             **{self.limit_query_param: self.limit, self.keyset_param: value},
         )

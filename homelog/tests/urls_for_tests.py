@@ -2,6 +2,7 @@
 the real URLs are included unchanged."""
 
 from csp.decorators import csp_exempt, csp_update
+from django.contrib import messages
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.urls import path
@@ -35,7 +36,23 @@ def page_with_nonce(request):
     return HttpResponse(f"<script nonce={request.csp_nonce}></script>")
 
 
+def add_message(request):
+    messages.success(request, "Saved.")
+    return HttpResponse("added")
+
+
+def show_messages(request):
+    return HttpResponse(" | ".join(str(message) for message in messages.get_messages(request)))
+
+
+def plain_page(request):
+    return HttpResponse("plain")
+
+
 urlpatterns = [
+    path("messages/add", add_message),
+    path("messages/show", show_messages),
+    path("plain", plain_page),
     path("map", map_page),
     path("exempt", exempt_page),
     path("nonce", page_with_nonce),

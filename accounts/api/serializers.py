@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import Household, Membership, Role, User, normalize_email
+from homelog.api.serializers import ModelSerializer
 
 
 def validated_password(password, user=None):
@@ -44,7 +45,7 @@ class PasswordSerializer(serializers.Serializer):
         return validated_password(value, self.context["request"].user)
 
 
-class TokenOwnerSerializer(serializers.ModelSerializer):
+class TokenOwnerSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email"]
@@ -53,7 +54,7 @@ class TokenOwnerSerializer(serializers.ModelSerializer):
 # --- users, households, members --------------------------------------------------------------------------
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "display_name", "is_staff", "date_joined"]
@@ -86,7 +87,7 @@ class NewUserSerializer(UserSerializer):
         return User.objects.create_user(**validated_data)
 
 
-class HouseholdSerializer(serializers.ModelSerializer):
+class HouseholdSerializer(ModelSerializer):
     role = serializers.ChoiceField(
         choices=Role.choices, read_only=True, help_text="The caller's role in this household."
     )
@@ -97,7 +98,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     user_id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(source="user.email", help_text="An existing user's email address.")
     display_name = serializers.CharField(source="user.display_name", read_only=True)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from homelog.api.fields import MomentField
+from homelog.api.serializers import ModelSerializer
 from readings.models import Reading
 from sources.metrics import validate_values
 
@@ -22,7 +23,7 @@ class ValuesField(serializers.JSONField):
         return data
 
 
-class ReadingSerializer(serializers.ModelSerializer):
+class ReadingSerializer(ModelSerializer):
     """One reading of the source in ``context["data_source"]``.
 
     ``context["tzinfo"]`` (the household's zone) reads timestamps written without an offset.

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Household
 from homelog.api.fields import utc_iso
+from homelog.api.serializers import ModelSerializer
 from sources.metrics import validate_metrics
 from sources.models import DataSource, SourceType
 
@@ -46,7 +47,7 @@ class LatestReadingSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.FloatField())
 
 
-class DataSourceSerializer(serializers.ModelSerializer):
+class DataSourceSerializer(ModelSerializer):
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
     owner_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
     metrics = MetricsField()

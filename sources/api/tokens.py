@@ -11,10 +11,11 @@ from rest_framework.response import Response
 
 from homelog.api.fields import MomentField
 from homelog.api.permissions import require
+from homelog.api.serializers import ModelSerializer
 from sources.models import DataSource, DeviceToken
 
 
-class DeviceTokenSerializer(serializers.ModelSerializer):
+class DeviceTokenSerializer(ModelSerializer):
     data_source_id = serializers.IntegerField(read_only=True)
     created_by_id = serializers.IntegerField(read_only=True, allow_null=True)
     created_at = MomentField(read_only=True)

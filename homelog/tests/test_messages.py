@@ -15,4 +15,3 @@ def test_a_message_waits_through_requests_that_never_look_at_messages(client):
     assert "messages" not in plain.cookies
     assert client.get("/messages/show").content == b"Saved."
     assert client.get("/messages/show").content == b""
-

@@ -16,7 +16,12 @@ cores = len(os.sched_getaffinity(0))
 # Python holds one core per process at a time: one process more than cores keeps every core busy while a
 # worker waits on the database. Two threads let a worker keep idle keep-alive connections and overlap a
 # round trip; more made the threads of a process fight over the GIL (bench/http on 2 cores, readings list at
-# 100 connections: 3 workers x 2 threads 447-500 req/s, 4 x 4 335-367, 2 x 2 364, 3 sync workers 264).
+# 100 connections: 3 workers x 2 threads 447-500 req/s, 4 x 4 335-367, 2 x 2 364, 3 sync workers 264; later,
+# with a faster list, 3 x 2 630-909, 2 x 3 672-985, 2 x 4 638-830, 3 x 3 762-960: no layout won every run,
+# and with 2 workers 10 connections got 364-874 req/s where 3 workers got 811-1013).
+# Not reuse_port: the kernel would spread connections over the workers evenly, but each worker then has a
+# listening socket of its own, and the connections waiting on it are reset when the worker is replaced
+# (max_requests, a reload): 182 errors in 8 s with GUNICORN_MAX_REQUESTS=500, none without it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 # One thread: plain synchronous workers (no keep-alive).

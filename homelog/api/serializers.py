@@ -8,8 +8,9 @@ from rest_framework import serializers
 class ModelSerializer(serializers.ModelSerializer):
     """DRF's ModelSerializer, building its fields from the model once per class rather than once per
     serializer: every request makes a serializer, and reading the model's fields and their options again was
-    a third of the time of a source's detail. Each serializer gets its own copy of the fields, as DRF gives
-    each its own copy of the declared ones, so a serializer changing its fields changes nobody else's."""
+    a twentieth of the work of a source's detail. Each serializer gets its own copy of the fields, as DRF
+    gives each its own copy of the declared ones, so a serializer changing its fields changes nobody else's.
+    """
 
     def get_fields(self):
         cls = type(self)

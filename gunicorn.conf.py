@@ -18,14 +18,21 @@ cores = len(os.sched_getaffinity(0))
 # round trip; more made the threads of a process fight over the GIL (bench/http on 2 cores, readings list at
 # 100 connections: 3 workers x 2 threads 447-500 req/s, 4 x 4 335-367, 2 x 2 364, 3 sync workers 264; later,
 # with a faster list, 3 x 2 630-909, 2 x 3 672-985, 2 x 4 638-830, 3 x 3 762-960: no layout won every run,
-# and with 2 workers 10 connections got 364-874 req/s where 3 workers got 811-1013).
+# and with 2 workers 10 connections got 364-874 req/s where 3 workers got 811-1013);
+# with workers sharing clients evenly (below), 3 sync workers 540-775 and 3 x 2 531-777 in the same runs.
 # Not reuse_port: the kernel would spread connections over the workers evenly, but each worker then has a
 # listening socket of its own, and the connections waiting on it are reset when the worker is replaced
 # (max_requests, a reload): 182 errors in 8 s with GUNICORN_MAX_REQUESTS=500, none without it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
-# One thread: plain synchronous workers (no keep-alive).
-worker_class = "gthread" if threads > 1 else "sync"
+# One thread: plain synchronous workers (no keep-alive). Several: gunicorn's threaded worker, holding at most
+# worker_connections clients and answering those waiting beyond in turn (homelog/gunicorn_worker.py).
+worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
+# A worker's clients queue behind each other. Without a bound, the first worker to wake took most of a burst
+# of connections (100 from wrk: 64/34/2 per worker) and its clients waited 2-3 times longer than the others'
+# (readings list at 100 connections: p99 2.5-3x the mean latency, 1.8-2x with 40 a worker). 40 a worker
+# lets 120 clients in on 3 workers before any waits, and splits 100 no worse than 40/40/20.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 40)
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.
 preload_app = True

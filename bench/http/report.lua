@@ -31,8 +31,8 @@ end
 function done(summary, latency, requests)
    local errors = summary.errors
    io.write(string.format(
-      'WRK_REPORT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, ' ..
+      'WRK_REPORT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "mean_us": %d, "max_us": %d, ' ..
       '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\n',
-      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean, latency.max,
       errors.connect, errors.read, errors.write, errors.status, errors.timeout))
 end

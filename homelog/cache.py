@@ -18,6 +18,8 @@ import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends import redis as django_redis
 
+from homelog.sockets import has_input
+
 logger = logging.getLogger(__name__)
 
 
@@ -137,6 +139,11 @@ class LocalCopies:
             self._subscribe()
             return self._subscription is not None
         try:
+            # The loop below ends once the parser holds no whole message and the socket nothing more, so a
+            # new message can only come from the socket: a poll of it is enough when there is none, which
+            # spares a read that fails (redis-py raises and catches a timeout) on every request.
+            if not has_input(self._subscription._sock):
+                return True
             while self._subscription.can_read(timeout=0):
                 kind, _, message = self._subscription.read_response(push_request=True)
                 if kind == b"message":

@@ -18,11 +18,12 @@ request answers 503 and Django drops the connection after it (`close_if_unusable
 """
 
 import datetime as dt
-import select
 
 import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
+
+from homelog.sockets import has_input
 
 TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 # psycopg's default loader, its C implementation when psycopg[binary] or [c] is installed.
@@ -30,15 +31,6 @@ LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, pq.Format.TEXT)
 
 
 USABLE_STATES = (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS)
-
-
-def has_input(fd):
-    """Whether the socket `fd` has something to read (or was closed), without waiting."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
-    return bool(select.select([fd], [], [], 0)[0])
 
 
 def is_alive(connection):

@@ -116,6 +116,26 @@ def test_a_change_announced_by_another_process_drops_the_copy_at_once(redis_cach
     assert (copies.get("7"), copies.get("8")) == (None, ("other",))
 
 
+def test_announcements_that_arrive_together_are_all_applied(redis_cache):
+    """Redis may send several messages in one read: those left in the parser are applied too, not only
+    those still on the socket."""
+    from django.core.cache import cache
+
+    copies = redis_cache()
+    for key in ("7", "8", "9", "10"):
+        copies.keep(key, (key,), copies.version())
+    server = redis.Redis.from_url(REDIS_URL)
+    with server.pipeline(transaction=False) as pipe:
+        for key in ("7", "8", "9"):
+            pipe.publish(cache.make_key("changes"), key)
+        pipe.execute()
+    time.sleep(0.05)  # all three on this process's socket before it looks
+    assert [copies.get(key) for key in ("7", "8", "9", "10")] == [None, None, None, ("10",)]
+    another_process_announces("10")
+    assert copies.get("10") is None
+    server.close()
+
+
 def test_an_announcement_reaches_every_process_and_the_announcer(redis_cache):
     first, second = redis_cache(), redis_cache()
     for copies in (first, second):

@@ -5,8 +5,9 @@
     .venv/bin/python -m bench.http --profile var/readings.speedscope.json   # py-spy on the workers
 
 It seeds a database with 10 sources x 100,000 readings (COPY, once; --reseed to start again), starts
-gunicorn with gunicorn.conf.py and prints, for each endpoint and load, requests/s, p50/p99 latency, errors
-and the peak memory of each worker, and the time from starting gunicorn to its first 200 answer. The same
+gunicorn with gunicorn.conf.py and prints, for each endpoint and load, requests/s, p50/p99 latency, errors,
+how many clients were being answered (fewer than connections: some waited unseen) and the peak memory of
+each worker, and the time from starting gunicorn to its first 200 answer. The same
 readings query is also served by a floor (bench/http/floor.py: psycopg + orjson, no Django) and a plain DRF
 baseline (bench/http/baseline_urls.py) under the same gunicorn settings, and homelog's rate is printed as a
 multiple of each: absolute figures depend on the machine, the ratios much less.

@@ -7,6 +7,15 @@ class ReadingQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(data_source__household_id__in=household_ids_of(user))
 
+    def of_visible_source(self, source_id, user):
+        """The readings of source `source_id` if `user` may see that source, else none. visible_to() with one
+        source: the source is checked once, where visible_to() joins it to every reading (PostgreSQL runs an
+        EXISTS that does not depend on the row before the scan: a readings page took half the time)."""
+        from sources.models import DataSource
+
+        source_visible = models.Exists(DataSource.objects.visible_to(user).filter(pk=source_id))
+        return self.filter(source_visible, data_source_id=source_id)
+
     def editable_by(self, user):
         """Readings the user may change or delete: every one in households they own, and in households where
         they are a member, those they added themselves."""

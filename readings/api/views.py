@@ -68,8 +68,8 @@ class _RequestingUser:
 
 def _readings_list(param, shape):
     lookups, ordering, offset, count = shape
-    readings = Reading.objects.visible_to(_RequestingUser(param("user", IntegerField())))
-    readings = readings.filter(data_source_id=param("source", IntegerField()))
+    user, source = _RequestingUser(param("user", IntegerField())), param("source", IntegerField())
+    readings = Reading.objects.of_visible_source(source, user)
     for name, lookup in lookups:
         readings = readings.filter(**{lookup: param(name, DateTimeField())})
     # The values as the JSON text the database holds: orjson writes it out as it is, without parsing it

@@ -76,6 +76,22 @@ def test_visible_to_and_between(household, owner, outsider, other_household):
     assert Reading.objects.visible_to(outsider).get().data_source == theirs
 
 
+def test_of_visible_source_gives_a_source_s_readings_to_its_household_only(
+    household, owner, outsider, other_household
+):
+    ours = DataSourceFactory(household=household)
+    other_of_ours = DataSourceFactory(household=household)
+    theirs = DataSourceFactory(household=other_household)
+    mine = ReadingFactory(data_source=ours, timestamp=T0)
+    ReadingFactory(data_source=other_of_ours, timestamp=T0)
+    ReadingFactory(data_source=theirs, timestamp=T0)
+
+    assert list(Reading.objects.of_visible_source(ours.pk, owner)) == [mine]
+    assert list(Reading.objects.of_visible_source(theirs.pk, owner)) == []
+    assert list(Reading.objects.of_visible_source(ours.pk, outsider)) == []
+    assert list(Reading.objects.of_visible_source(ours.pk, AnonymousUser())) == []
+
+
 def test_newest_first_ordering():
     source = DataSourceFactory()
     older = ReadingFactory(data_source=source, timestamp=T0)

@@ -30,7 +30,7 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
 # A worker's clients queue behind each other. Without a bound, the first worker to wake took most of a burst
 # of connections (100 from wrk: 64/34/2 per worker) and its clients waited 2-3 times longer than the others'
-# (readings list at 100 connections: p99 2.5-3x the mean latency, 1.8-2x with 40 a worker). 40 a worker
+# (readings list at 100 connections: p99 2.5-3.3x the mean latency, 1.8-2.2x with 40 a worker). 40 a worker
 # lets 120 clients in on 3 workers before any waits, and splits 100 no worse than 40/40/20.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 40)
 

@@ -25,13 +25,13 @@ cores = len(os.sched_getaffinity(0))
 # (max_requests, a reload): 182 errors in 8 s with GUNICORN_MAX_REQUESTS=500, none without it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
-# One thread: plain synchronous workers (no keep-alive). Several: gunicorn's threaded worker, holding at most
-# worker_connections clients and answering those waiting beyond in turn (homelog/gunicorn_worker.py).
+# One thread: plain synchronous workers (no keep-alive). Several: gunicorn's threaded worker, each taking a
+# new connection only while it holds no more than one more than the least of the others, at most
+# worker_connections, and answering in turn the clients waiting beyond (homelog/gunicorn_worker.py).
 worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
-# A worker's clients queue behind each other. Without a bound, the first worker to wake took most of a burst
-# of connections (100 from wrk: 64/34/2 per worker) and its clients waited 2-3 times longer than the others'
-# (readings list at 100 connections: p99 2.5-3.3x the mean latency, 1.8-2.2x with 40 a worker). 40 a worker
-# lets 120 clients in on 3 workers before any waits, and splits 100 no worse than 40/40/20.
+# Without that, the first worker to wake took most of a burst of connections (100 from wrk: 64/34/2 per
+# worker), and the readings list's p99 at 100 connections was 2.5-3.3x the mean latency; with a cap of 40
+# alone (40/40/20, 34/26/40) 1.8-2.4x; shared evenly (34/34/32) 1.54-1.57x.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 40)
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.

@@ -1,5 +1,6 @@
 """gunicorn.conf.py's worker over real HTTP: more clients than a worker may hold all get answers."""
 
+import collections
 import http.client
 import os
 import signal
@@ -57,18 +58,20 @@ def gunicorn(tmp_path, **environment):
         process.wait(timeout=20)
 
 
-def keep_asking(port, until, answers, closes):
+def keep_asking(port, until, answers, closes, workers=None):
     """Ask again and again on one kept-alive connection (a new one when the server closes it), as a
-    benchmark client does; count the answers, and those that closed the connection."""
+    benchmark client does; count the answers, those that closed the connection, and which worker gave each."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         while time.monotonic() < until:
             connection.request("GET", "/")
             response = connection.getresponse()
-            response.read()
+            worker = response.read().decode()
             answers.append(response.status)
             if response.getheader("Connection") == "close":
                 closes.append(1)
+            if workers is not None:
+                workers.append(worker)
     finally:
         connection.close()
 
@@ -96,3 +99,23 @@ def test_clients_beyond_what_a_worker_holds_take_turns_with_the_others(tmp_path)
     assert all(status == 200 for statuses in answers for status in statuses)
     assert counts[0] >= sum(counts) / CLIENTS / 2, counts
     assert sum(map(len, closes)) > 0
+
+
+def test_a_burst_of_clients_is_shared_evenly_by_the_workers(tmp_path):
+    with gunicorn(tmp_path, WEB_CONCURRENCY="3", GUNICORN_THREADS="2") as port:
+        clients_count = 30
+        workers = [[] for _ in range(clients_count)]
+        until = time.monotonic() + SECONDS
+        clients = [
+            threading.Thread(target=keep_asking, args=(port, until, [], [], workers[i]))
+            for i in range(clients_count)
+        ]
+        for client in clients:  # all at once, as a load balancer or wrk opens them
+            client.start()
+        for client in clients:
+            client.join(timeout=30)
+
+    # Where each client was answered last: by then connections are where the workers left them.
+    clients_of = collections.Counter(answered_by[-1] for answered_by in workers)
+    assert len(clients_of) == 3, clients_of
+    assert max(clients_of.values()) - min(clients_of.values()) <= 3, clients_of

@@ -71,11 +71,17 @@ class FairThreadWorker(ThreadWorker):
     # worker tells the others what it holds.
     @property
     def worker_connections(self):
+        if self.slot is not None:
+            base = self.slot * 3
+            _table[base + CONNECTIONS], _table[base + HEARD_AT] = self.nr_conns, _now_ms()
+        return self.share_limit()
+
+    def share_limit(self):
+        """The limit for `nr_conns < limit`: the least any other worker holds plus two, so that this one takes
+        a connection while it holds at most one more than that; never above the cap."""
         if self.slot is None:
             return self.connection_cap
         now = _now_ms()
-        base = self.slot * 3
-        _table[base + CONNECTIONS], _table[base + HEARD_AT] = self.nr_conns, now
         least = None
         for other in range(_slots_used.value):
             other_base = other * 3
@@ -98,7 +104,7 @@ class FairThreadWorker(ThreadWorker):
         crowded = self.nr_conns >= self.connection_cap and self.clients_waiting()
         # More than its share, e.g. since connections it was counting closed after a burst: this client
         # connects again, to a worker with fewer.
-        over_share = self.nr_conns > self.worker_connections
+        over_share = self.nr_conns > self.share_limit()
         if crowded or over_share:
             req.must_close = True
         return super().handle_request(req, conn)

@@ -3,7 +3,8 @@
     gunicorn -c gunicorn.conf.py
 
 Workers and threads come from the environment (WEB_CONCURRENCY, GUNICORN_THREADS); the defaults suit a small
-host. See README.md, "Production", for every variable and the figures behind the defaults (bench/http).
+host behind a proxy or on a home network. See README.md, "Production", for every variable and the figures
+behind the defaults (bench/http).
 """
 
 import os
@@ -13,26 +14,32 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '800
 
 # The CPUs this process may run on (a container's cpuset), not the host's.
 cores = len(os.sched_getaffinity(0))
-# Python holds one core per process at a time: one process more than cores keeps every core busy while a
-# worker waits on the database. Two threads let a worker keep idle keep-alive connections and overlap a
-# round trip; more made the threads of a process fight over the GIL (bench/http on 2 cores, readings list at
-# 100 connections: 3 workers x 2 threads 447-500 req/s, 4 x 4 335-367, 2 x 2 364, 3 sync workers 264; later,
-# with a faster list, 3 x 2 630-909, 2 x 3 672-985, 2 x 4 638-830, 3 x 3 762-960: no layout won every run,
-# and with 2 workers 10 connections got 364-874 req/s where 3 workers got 811-1013);
-# with workers sharing clients evenly (below), 3 sync workers 540-775 and 3 x 2 531-777 in the same runs.
+# gunicorn's sync workers by default: each takes the next client from the one listening socket when it is
+# free, so the clients are answered in the order they came whichever worker is quicker at the moment. With
+# kept-alive connections a client stays with one worker, and three workers on two cores do not get a third of
+# the CPU each: the kernel leaves one a core of its own for seconds while the other two share one (0.75,
+# 0.45 and 0.45 of a core under wrk), and the clients of those two wait longer. bench/http on 2 cores, the
+# readings list at 100 connections, in the same hour: 3 sync workers 1105-1170 req/s with p99 102-118 ms;
+# 3 x 2 threads (below) 1004-1156 req/s, p99 132-193 ms; 3 x 2 holding one connection a thread, p99 127-161
+# ms. 4 sync workers did as well as 3 (1093-1161 req/s), 5 and 6 less (1045-1113): one more process than cores
+# keeps every core busy while a worker waits on the database.
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+# A sync worker answers one request per connection and is held by a client for as long as it sends its
+# request or reads the answer, and for GUNICORN_TIMEOUT at most: fine behind a proxy or on a home network.
+# Where clients reach gunicorn directly over slow links, or download very large CSV exports slowly,
+# GUNICORN_THREADS=2 serves them from gunicorn's threaded worker, which keeps connections alive, waits for a
+# slow client without holding a thread, and is not bounded by the timeout; each worker then takes a new
+# connection only while it holds no more than one more than the least of the others, at most
+# worker_connections, and answers in turn the clients waiting beyond (homelog/gunicorn_worker.py).
+worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
+# Without that sharing, the first threaded worker to wake took most of a burst of connections (100 from wrk:
+# 64/34/2 per worker), and the readings list's p99 at 100 connections was 2.5-3.3x the mean latency; with a
+# cap of 40 alone (40/40/20, 34/26/40) 1.8-2.4x; shared evenly (34/34/32) 1.54-1.57x.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 40)
 # Not reuse_port: the kernel would spread connections over the workers evenly, but each worker then has a
 # listening socket of its own, and the connections waiting on it are reset when the worker is replaced
 # (max_requests, a reload): 182 errors in 8 s with GUNICORN_MAX_REQUESTS=500, none without it.
-workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
-threads = int(os.environ.get("GUNICORN_THREADS") or 2)
-# One thread: plain synchronous workers (no keep-alive). Several: gunicorn's threaded worker, each taking a
-# new connection only while it holds no more than one more than the least of the others, at most
-# worker_connections, and answering in turn the clients waiting beyond (homelog/gunicorn_worker.py).
-worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
-# Without that, the first worker to wake took most of a burst of connections (100 from wrk: 64/34/2 per
-# worker), and the readings list's p99 at 100 connections was 2.5-3.3x the mean latency; with a cap of 40
-# alone (40/40/20, 34/26/40) 1.8-2.4x; shared evenly (34/34/32) 1.54-1.57x.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 40)
 
 # The app is imported once, before the workers fork: they start faster and share its memory pages.
 preload_app = True

@@ -115,8 +115,8 @@ def running_server(static_root, tmp_path, **environment):
         ALLOWED_HOSTS="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY="2",
-        GUNICORN_THREADS="2",
-        **environment,
+        # gunicorn.conf.py's own worker kind unless a test asks for another.
+        **{"GUNICORN_THREADS": "", **environment},
     )
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -230,11 +230,18 @@ def test_production_server_serves_probes_pages_static_files_and_logs(
     assert server.cookies["sessionid"] not in log
 
 
-def test_production_server_logs_in_and_answers_the_api(static_root, tmp_path, pbkdf2_hasher, admin):
+@pytest.mark.parametrize(
+    ("threads", "connection"),
+    [("", "close"), ("2", "keep-alive")],
+    ids=["sync-workers-by-default", "threaded-workers"],
+)
+def test_production_server_logs_in_and_answers_the_api(
+    static_root, tmp_path, pbkdf2_hasher, admin, threads, connection
+):
     source = DataSourceFactory(name="Electricity meter")
     MembershipFactory(user=admin, household=source.household, role=Role.OWNER)
 
-    with running_server(static_root, tmp_path) as server:
+    with running_server(static_root, tmp_path, GUNICORN_THREADS=threads) as server:
         status, tokens = server.send_json(
             "POST", "/api/auth/login", {"username": admin.email, "password": PASSWORD}
         )
@@ -251,7 +258,7 @@ def test_production_server_logs_in_and_answers_the_api(static_root, tmp_path, pb
         response, content = server.request(
             "GET", f"/api/sources/{source.pk}/readings", headers={"Authorization": f"Bearer {token}"}
         )
-        assert response.status == 200
+        assert (response.status, response.getheader("Connection")) == (200, connection)
         assert json.loads(content) == [
             {
                 "id": created["id"],

@@ -19,15 +19,16 @@ cores = len(os.sched_getaffinity(0))
 # kept-alive connections a client stays with one worker, and three workers on two cores do not get a third of
 # the CPU each: the kernel leaves one a core of its own for seconds while the other two share one (0.75,
 # 0.45 and 0.45 of a core under wrk), and the clients of those two wait longer. bench/http on 2 cores, the
-# readings list at 100 connections, in the same hour: 3 sync workers 1105-1170 req/s with p99 102-118 ms;
-# 3 x 2 threads (below) 1004-1156 req/s, p99 132-193 ms; 3 x 2 holding one connection a thread, p99 127-161
-# ms. 4 sync workers did as well as 3 (1093-1161 req/s), 5 and 6 less (1045-1113): one more process than cores
-# keeps every core busy while a worker waits on the database.
+# readings list at 100 connections, runs taken in turn: 3 sync workers 1143-1206 req/s with p99 96-146 ms,
+# 3 x 2 threads (below) 1051-1071 req/s with p99 141-146 ms; with a busy loop beside them on the machine,
+# sync 718 req/s and p99 182 ms, threaded 508 and 285. In another series, 3 x 2 holding one connection a
+# thread had p99 127-161 ms, and 4 sync workers did as well as 3, 5 and 6 less (1045-1113 req/s against
+# 1105-1170): one more process than cores keeps every core busy while a worker waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY") or cores + 1)
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 # A sync worker answers one request per connection and is held by a client for as long as it sends its
 # request or reads the answer, and for GUNICORN_TIMEOUT at most: fine behind a proxy or on a home network.
-# Where clients reach gunicorn directly over slow links, or download very large CSV exports slowly,
+# Where clients reach gunicorn directly over slow links, e.g. to upload or download large CSV files,
 # GUNICORN_THREADS=2 serves them from gunicorn's threaded worker, which keeps connections alive, waits for a
 # slow client without holding a thread, and is not bounded by the timeout; each worker then takes a new
 # connection only while it holds no more than one more than the least of the others, at most

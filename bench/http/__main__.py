@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.http                      # every endpoint at 10 and 100 connections, 4 s each
     .venv/bin/python -m bench.http --duration 8 --only readings-100
     .venv/bin/python -m bench.http --profile var/readings.speedscope.json   # py-spy on the workers
+    .venv/bin/python -m bench.http --only readings-100 --busy 1   # a busy loop beside, as on a crowded host
 
 It seeds a database with 10 sources x 100,000 readings (COPY, once; --reseed to start again), starts
 gunicorn with gunicorn.conf.py and prints, for each endpoint and load, requests/s, p50/p99 latency, errors,
@@ -30,6 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +93,13 @@ def main():
         "--compare", default="homelog+pool,drf-baseline,floor", help="servers to compare with"
     )
     parser.add_argument("--profile", type=Path, help="record the workers with py-spy during readings-100")
+    parser.add_argument(
+        "--busy",
+        type=int,
+        default=0,
+        help="processes spinning on the CPU beside the servers while they are measured, as other tenants of "
+        "a shared host would",
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -141,6 +150,8 @@ def main():
 
     print(f"# {describe_machine(env)}")
     print(f"# data: {SOURCES} sources x {READINGS_PER_SOURCE:,} readings; {args.duration:g} s per run")
+    if args.busy:
+        print(f"# {args.busy} busy loop(s) beside the servers")
     print("# login: LOGIN_FAILURE_RATE raised so that parallel logins of one user are not refused\n")
     results, starts = {}, {}
     # The readings list first, on homelog and on the servers it is compared with, one right after the other:
@@ -152,36 +163,38 @@ def main():
         ("floor", env, "bench.http.floor:application"),
     ]
     compared = {"homelog", *args.compare.split(",")}
-    if any(endpoint.name == "readings-100" for endpoint in endpoints):
-        for name, variant_env, app in variants:
-            if name not in compared:
+    with busy_loops(args.busy):
+        if any(endpoint.name == "readings-100" for endpoint in endpoints):
+            for name, variant_env, app in variants:
+                if name not in compared:
+                    continue
+                with Server(name, variant_env, args.port, app=app) as server:
+                    starts[name] = server.started_in
+                    if not server.serves(readings_100, token):
+                        print(f"{name}: readings-100 not served by this build, skipped")
+                        continue
+                    for conns in connections:
+                        profile = args.profile if name == "homelog" and conns == max(connections) else None
+                        results[name, "readings-100", conns] = server.load(
+                            readings_100, conns, args.duration, token, profile
+                        )
+                        print_row(name, "readings-100", conns, results[name, "readings-100", conns])
+
+        # A fresh server for each other endpoint: what one endpoint leaves queued (slow counts, password
+        # hashes) must not slow the next, and each endpoint's worker memory is its own.
+        for endpoint in endpoints:
+            if endpoint.name == "readings-100":
                 continue
-            with Server(name, variant_env, args.port, app=app) as server:
-                starts[name] = server.started_in
-                if not server.serves(readings_100, token):
-                    print(f"{name}: readings-100 not served by this build, skipped")
+            with Server("homelog", env, args.port) as server:
+                starts.setdefault("homelog", server.started_in)
+                if not server.serves(endpoint, token):
+                    print(f"{endpoint.name}: not served by this build, skipped")
                     continue
                 for conns in connections:
-                    profile = args.profile if name == "homelog" and conns == max(connections) else None
-                    results[name, "readings-100", conns] = server.load(
-                        readings_100, conns, args.duration, token, profile
-                    )
-                    print_row(name, "readings-100", conns, results[name, "readings-100", conns])
-
-    # A fresh server for each other endpoint: what one endpoint leaves queued (slow counts, password hashes)
-    # must not slow the next, and each endpoint's worker memory is its own.
-    for endpoint in endpoints:
-        if endpoint.name == "readings-100":
-            continue
-        with Server("homelog", env, args.port) as server:
-            starts.setdefault("homelog", server.started_in)
-            if not server.serves(endpoint, token):
-                print(f"{endpoint.name}: not served by this build, skipped")
-                continue
-            for conns in connections:
-                results["homelog", endpoint.name, conns] = server.load(endpoint, conns, args.duration, token)
-                remove_posted_readings()
-                print_row("homelog", endpoint.name, conns, results["homelog", endpoint.name, conns])
+                    result = server.load(endpoint, conns, args.duration, token)
+                    results["homelog", endpoint.name, conns] = result
+                    remove_posted_readings()
+                    print_row("homelog", endpoint.name, conns, results["homelog", endpoint.name, conns])
 
     print()
     for name, seconds in starts.items():
@@ -204,6 +217,18 @@ def production_environment(database_url, redis_url, port):
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
+
+
+@contextmanager
+def busy_loops(count):
+    """`count` processes that only spin, for as long as the block runs."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 def describe_machine(env):

@@ -47,8 +47,20 @@ class LatestReadingSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.FloatField())
 
 
+class VisibleHouseholdField(serializers.PrimaryKeyRelatedField):
+    """A household of the caller's, by id. A household outside theirs is "does not exist", exactly like one
+    that does not. The queryset is made only when input is read: a source's answer needs none, and making it
+    for each was a tenth of the work of a source's detail."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Household.objects.none()
+        return Household.objects.visible_to(request.user)
+
+
 class DataSourceSerializer(ModelSerializer):
-    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.none())
+    household = VisibleHouseholdField()
     owner_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
     metrics = MetricsField()
     metric_kinds = MetricKindsField(required=False)
@@ -77,10 +89,6 @@ class DataSourceSerializer(ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # A household outside the caller's is "does not exist", exactly like one that does not.
-            self.fields["household"].queryset = Household.objects.visible_to(request.user)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             # A source stays in the household it was created in.
             self.fields["household"].read_only = True

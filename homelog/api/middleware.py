@@ -23,6 +23,7 @@ class ReleaseAPIViewMiddleware:
             view = context.get("view")
             if view is not None:
                 vars(view).clear()
+            # Emptied, the view still hangs in the request's cycles by their contexts: let go of it there too.
             drf_request = context.get("request")
             if drf_request is not None:
                 drf_request.parser_context = None

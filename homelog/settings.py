@@ -219,6 +219,9 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "homelog_cache",
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="homelog"),
+            # Django's default of 300 entries would cull the usage versions of a few hundred sources, and
+            # with them every cached usage: a row is small, and expired rows are culled all the same.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 # Seconds the bearer-token check may take a user from the cache instead of the database; a change to the user

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Household
-from readings.usage import household_summary
+from readings.usage import household_summaries
 from sources.models import DataSource, SourceType
 
 PACE_READINGS = 10
@@ -46,7 +46,7 @@ def households_with_sources(user, now=None):
                 and source.latest_reading_timestamp is not None
                 and now - source.latest_reading_timestamp > quiet_after(source)
             )
-        _attach_month_so_far(household, now)
+    _attach_month_so_far(households, now)
     return households
 
 
@@ -77,11 +77,26 @@ class Comparison:
         return self.change(self.current, self.year_earlier)
 
 
-def _attach_month_so_far(household, now):
-    """Give the household `month` (its usage since the first of this month, in its own time zone) and each
+def _attach_month_so_far(households, now):
+    """Give each household `month` (its usage since the first of this month, in its own time zone) and each
     of its sources `usage`: a Comparison of consumption and one of cost per cumulative metric."""
-    first_of_month = timezone.localdate(now, timezone=household.tzinfo).replace(day=1)
-    summary = household_summary(household, start=first_of_month, end=now, interval="month", now=now)
+    summaries = household_summaries(
+        [
+            (household, household.sources, _first_of_month(now, household.tzinfo), now)
+            for household in households
+        ],
+        interval="month",
+        now=now,
+    )
+    for household, summary in zip(households, summaries, strict=True):
+        _attach_summary(household, summary)
+
+
+def _first_of_month(now, tz):
+    return timezone.localdate(now, timezone=tz).replace(day=1)
+
+
+def _attach_summary(household, summary):
     household.month = summary
     household.month_cost = Comparison(
         "", summary.current.cost, summary.previous.cost, summary.year_earlier.cost

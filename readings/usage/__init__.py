@@ -32,6 +32,7 @@ __all__ = [
     "SourceUsage",
     "TypeTotal",
     "UsageError",
+    "household_summaries",
     "household_summary",
     "source_usage",
 ]
@@ -271,48 +272,73 @@ def _measurement(start, end, total, minimum, maximum, count):
 def household_summary(household, start=None, end=None, interval=Interval.MONTH, now=None):
     """Consumption and cost of every cumulative metric of every source of `household` for the range, totals
     per source type and unit, and the same for the previous period and the same period a year earlier."""
-    interval = _interval(interval)
-    tz = household.tzinfo
-    start, end = resolve_range(tz, interval, start, end, now)
-    try:
-        ranges = [
-            (start, end),
-            calendar.previous_range(start, end, interval, tz),
-            calendar.year_earlier_range(start, end, tz),
-        ]
-    except (OverflowError, ValueError) as exc:
-        raise UsageError(f"The range cannot be used: {exc}") from None
-    # A year by month: the previous period is the year before, computed once.
-    unique_ranges = list(dict.fromkeys(ranges))
-    periods = [_edges(lo, hi, interval, tz) for lo, hi in unique_ranges]
     sources = list(household.data_sources.all())
-    series = [
-        (source, metric)
-        for source in sources
-        for metric in source.metric_names
-        if source.is_cumulative(metric)
-    ]
+    return household_summaries([(household, sources, start, end)], interval, now)[0]
+
+
+def household_summaries(requests, interval=Interval.MONTH, now=None):
+    """`household_summary` of several households at once, each given as (household, its sources, start,
+    end), in a fixed number of queries whatever the number of households and sources (a page listing
+    every household of a user asks for them together)."""
+    interval = _interval(interval)
+    plans = []
+    for household, sources, start, end in requests:
+        tz = household.tzinfo
+        start, end = resolve_range(tz, interval, start, end, now)
+        try:
+            ranges = [
+                (start, end),
+                calendar.previous_range(start, end, interval, tz),
+                calendar.year_earlier_range(start, end, tz),
+            ]
+        except (OverflowError, ValueError) as exc:
+            raise UsageError(f"The range cannot be used: {exc}") from None
+        # A year by month: the previous period is the year before, computed once.
+        unique_ranges = list(dict.fromkeys(ranges))
+        periods = [_edges(lo, hi, interval, tz) for lo, hi in unique_ranges]
+        series = [
+            (source, metric)
+            for source in sources
+            for metric in source.metric_names
+            if source.is_cumulative(metric)
+        ]
+        plans.append((household, sources, series, ranges, unique_ranges, periods))
 
     def compute():
-        if not series:
-            return {}
-        stats = sql.cumulative_stats([(source.pk, metric) for source, metric in series], periods)
-        return {key: _computed(value, periods[key[1]]) for key, value in stats.items()}
+        groups = [
+            ([(source.pk, metric) for source, metric in series], periods)
+            for _, _, series, _, _, periods in plans
+        ]
+        return [
+            {key: _computed(value, periods[key[1]]) for key, value in stats.items()}
+            for stats, (_, periods) in zip(sql.cumulative_stats_of_groups(groups), groups, strict=True)
+        ]
 
+    # One key for all of them: one look-up, and one write when any of them changed.
     key = result_key(
-        "household",
-        sources,
-        [(source.pk, metric) for source, metric in series],
-        tz.key,
+        "households",
+        [source for _, sources, *_ in plans for source in sources],
+        [
+            (
+                household.tzinfo.key,
+                [(source.pk, metric) for source, metric in series],
+                [(lo.isoformat(), hi.isoformat()) for lo, hi in unique_ranges],
+            )
+            for household, _, series, _, unique_ranges, _ in plans
+        ],
         interval.value,
-        [(lo.isoformat(), hi.isoformat()) for lo, hi in unique_ranges],
     )
-    computed = cached(key, compute)
-    current, previous, year_earlier = (
-        _period_usage(series, computed, unique_ranges.index(period), periods[unique_ranges.index(period)], tz)
-        for period in ranges
-    )
-    return HouseholdSummary(household, interval, current, previous, year_earlier)
+    summaries = []
+    for (household, _, series, ranges, unique_ranges, periods), computed in zip(
+        plans, cached(key, compute), strict=True
+    ):
+        tz = household.tzinfo
+        current, previous, year_earlier = (
+            _period_usage(series, computed, number, periods[number], tz)
+            for number in map(unique_ranges.index, ranges)
+        )
+        summaries.append(HouseholdSummary(household, interval, current, previous, year_earlier))
+    return summaries
 
 
 def _period_usage(series, computed, period_no, edges, tz):

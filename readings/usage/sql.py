@@ -113,6 +113,7 @@ def _cursor():
 
 # PostgreSQL types of the columns of the tables made here, for unnest().
 COLUMN_TYPES = {
+    "group_no": "int",
     "series_no": "int",
     "source_id": "bigint",
     "metric_no": "int",
@@ -160,9 +161,10 @@ def _cumulative_branch(metric, metric_no):
     )
     columns = ", ".join(f"({sql})" for sql, _ in probes)
     sql = (
-        f"SELECT series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
+        f"SELECT series.group_no, series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
         f"CASE WHEN bucket.is_real = 1 THEN ({inside}) END "
-        f"FROM series CROSS JOIN bucket WHERE series.metric_no = {int(metric_no)}"
+        "FROM series JOIN bucket ON bucket.group_no = series.group_no"
+        f" WHERE series.metric_no = {int(metric_no)}"
     )
     params = [p for _, probe_params in probes for p in probe_params] + list(bucket_params)
     return sql, params
@@ -200,9 +202,9 @@ def _cumulative_from_rollups():
     )
     columns = ", ".join(f"({sql})" for sql, _ in probes)
     sql = (
-        f"SELECT series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
+        f"SELECT series.group_no, series.series_no, bucket.period_no, bucket.bucket_no, {columns}, "
         f"CASE WHEN bucket.is_real = 1 THEN ({inside}) END "
-        "FROM series CROSS JOIN bucket"
+        "FROM series JOIN bucket ON bucket.group_no = series.group_no"
     )
     params = [p for _, probe_params in probes for p in probe_params] + list(hours_params)
     return sql, params
@@ -215,24 +217,46 @@ def cumulative_stats(series, periods):
     `calendar.bucket_edges`. Read from the hourly rollups when every edge is a whole UTC hour, else from the
     readings; both give the same numbers.
     """
-    metrics = sorted({metric for _, metric in series})
-    series_rows = [
-        (no, source_id, metrics.index(metric), metric) for no, (source_id, metric) in enumerate(series)
-    ]
+    return cumulative_stats_of_groups([(series, periods)])[0]
+
+
+def cumulative_stats_of_groups(groups):
+    """`cumulative_stats` for several (series, periods) groups at once (households, each with its own time
+    zone and so its own edges): one result per group, in one query whatever the number of groups. From the
+    rollups only when every group's edges are whole UTC hours: one household in a half-hour zone sends them
+    all to the readings, which give the same numbers, rather than adding a second query."""
+    numbers = [no for no, (series, _) in enumerate(groups) if series]
+    results = [{} for _ in groups]
+    if numbers:
+        from_rollups = all(rollup.covers(edges) for no in numbers for edges in groups[no][1])
+        found = _cumulative_query([groups[no] for no in numbers], from_rollups)
+        for no, result in zip(numbers, found, strict=True):
+            results[no] = result
+    return results
+
+
+def _cumulative_query(groups, from_rollups):
+    metrics = sorted({metric for series, _ in groups for _, metric in series})
+    series_rows = []
     bucket_rows = []
-    for period_no, edges in enumerate(periods):
-        last = len(edges) - 1
-        bucket_rows.append((period_no, -1, _adapt(EARLIEST), _adapt(edges[0]), 0))
-        for no in range(last):
-            bucket_rows.append((period_no, no, _adapt(edges[no]), _adapt(edges[no + 1]), 1))
-        bucket_rows.append((period_no, last, _adapt(edges[-1]), _adapt(LATEST), 0))
+    for group_no, (series, periods) in enumerate(groups):
+        series_rows.extend(
+            (group_no, no, source_id, metrics.index(metric), metric)
+            for no, (source_id, metric) in enumerate(series)
+        )
+        for period_no, edges in enumerate(periods):
+            last = len(edges) - 1
+            bucket_rows.append((group_no, period_no, -1, _adapt(EARLIEST), _adapt(edges[0]), 0))
+            for no in range(last):
+                bucket_rows.append((group_no, period_no, no, _adapt(edges[no]), _adapt(edges[no + 1]), 1))
+            bucket_rows.append((group_no, period_no, last, _adapt(edges[-1]), _adapt(LATEST), 0))
     series_sql, series_params = _values_table(
-        "series", ["series_no", "source_id", "metric_no", "metric"], series_rows
+        "series", ["group_no", "series_no", "source_id", "metric_no", "metric"], series_rows
     )
     bucket_sql, bucket_params = _values_table(
-        "bucket", ["period_no", "bucket_no", "lo", "hi", "is_real"], bucket_rows
+        "bucket", ["group_no", "period_no", "bucket_no", "lo", "hi", "is_real"], bucket_rows
     )
-    if all(rollup.covers(edges) for edges in periods):
+    if from_rollups:
         branches = [_cumulative_from_rollups()]
     else:
         branches = [_cumulative_branch(metric, no) for no, metric in enumerate(metrics)]
@@ -243,20 +267,24 @@ def cumulative_stats(series, periods):
         rows = cursor.fetchall()
 
     found = {}
-    for series_no, period_no, bucket_no, first_at, first_value, last_at, last_value, inside in rows:
+    for group_no, series_no, period_no, bucket_no, first_at, first_value, last_at, last_value, inside in rows:
         first = Point(_to_datetime(first_at), float(first_value)) if first_at is not None else None
         last = Point(_to_datetime(last_at), float(last_value)) if last_at is not None else None
-        found[series_no, period_no, bucket_no] = CumulativeBucket(first, last, float(inside or 0))
-    result = {}
-    for series_no in range(len(series)):
-        for period_no, edges in enumerate(periods):
-            count = len(edges) - 1
-            result[series_no, period_no] = CumulativeStats(
-                before=found[series_no, period_no, -1].last,
-                after=found[series_no, period_no, count].first,
-                buckets=[found[series_no, period_no, no] for no in range(count)],
-            )
-    return result
+        found[group_no, series_no, period_no, bucket_no] = CumulativeBucket(first, last, float(inside or 0))
+    results = []
+    for group_no, (series, periods) in enumerate(groups):
+        result = {}
+        for series_no in range(len(series)):
+            for period_no, edges in enumerate(periods):
+                count = len(edges) - 1
+                at = (group_no, series_no, period_no)
+                result[series_no, period_no] = CumulativeStats(
+                    before=found[(*at, -1)].last,
+                    after=found[(*at, count)].first,
+                    buckets=[found[(*at, no)] for no in range(count)],
+                )
+        results.append(result)
+    return results
 
 
 def instantaneous_stats(source_id, metric, edges):

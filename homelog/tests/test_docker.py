@@ -32,7 +32,10 @@ def test_compose_runs_the_app_with_postgres_and_redis(compose):
     assert "migrate --noinput" in services["migrate"]["command"][-1]
     assert "createcachetable" in services["migrate"]["command"][-1]
     assert {name for name, service in services.items() if "healthcheck" in service} == {"db", "redis"}
-    assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    assert services["db"]["volumes"] == [
+        "pgdata:/var/lib/postgresql/data",
+        "./docker/postgres-init:/docker-entrypoint-initdb.d:ro",
+    ]
     assert set(compose["volumes"]) == {"pgdata"}
 
 
@@ -55,3 +58,14 @@ def test_image_runs_gunicorn_as_a_user_with_a_health_check(dockerfile):
     assert final_stage.rstrip().endswith('CMD ["gunicorn", "-c", "gunicorn.conf.py"]')
     assert "collectstatic --noinput" in build_stage
     assert "COPY --from=build /app /app" in final_stage
+
+
+def test_compose_runs_the_app_as_the_role_the_init_script_makes_not_as_the_superuser(compose):
+    db = compose["services"]["db"]["environment"]
+    app_database_url = compose["services"]["app"]["environment"]["DATABASE_URL"]
+    assert db["POSTGRES_USER"] == "postgres"
+    assert (db["HOMELOG_DB_USER"], db["HOMELOG_DB_NAME"]) == ("homelog", "homelog")
+    assert app_database_url == "postgres://homelog:${POSTGRES_PASSWORD:-homelog}@db:5432/homelog"
+    assert db["HOMELOG_DB_PASSWORD"] == "${POSTGRES_PASSWORD:-homelog}"
+    script = REPOSITORY / "docker" / "postgres-init" / "10-homelog-role.sh"
+    assert "GRANT SET ON PARAMETER session_replication_role" in script.read_text()

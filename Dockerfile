@@ -6,11 +6,10 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-# The dependencies first, from pyproject.toml alone, so that a change to the code does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# The dependencies first, from the lock file alone (as pinned, hashes checked), so that a change to the code
+# does not reinstall them.
+COPY requirements/base.txt ./requirements/
+RUN pip install --require-hashes -r requirements/base.txt
 COPY . .
 # Static files are collected, hashed and compressed once, here; the key only lets the settings load.
 RUN DEBUG=off SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \

@@ -29,13 +29,13 @@ its readings. SQLite lets one writer in at a time anyway.
 import bisect
 import datetime as dt
 import functools
-import itertools
 import json
 import operator
 
 from django.db import connection, transaction
 
 from readings.models import HourlyRollup, Reading
+from readings.usage.increase import register_increase_sql, register_increases
 from sources.models import DataSource
 
 UTC = dt.UTC
@@ -56,10 +56,10 @@ COLUMNS = (
 # reading before, `is_first` / `is_last` mark the hour's ends, and a pair counts only inside one hour (the
 # pair across an hour's edge is the usage query's to spread). The increase is the expression of the usage
 # query over readings, so both add the same numbers.
-AGGREGATES = """
+AGGREGATES = f"""
     MIN(at), MAX(CASE WHEN is_first THEN value END), MAX(at), MAX(CASE WHEN is_last THEN value END),
-    SUM(CASE WHEN NOT is_first AND value > previous THEN value - previous ELSE 0 END {order}),
-    SUM(value {order}), COUNT(*), MIN(value), MAX(value)
+    SUM(CASE WHEN is_first THEN 0 ELSE {register_increase_sql("previous", "value")} END {{order}}),
+    SUM(value {{order}}), COUNT(*), MIN(value), MAX(value)
 """
 
 # PostgreSQL: per target, the readings of one metric in time order; `-> metric` casts the JSON number
@@ -283,9 +283,7 @@ def hourly_rollups(rows, metrics):
                     continue
                 numbers = [float(value[metric]) for value in chunk if metric in value]
                 first_at, last_at = at[0], at[-1]
-            later, earlier = numbers[1:], numbers[:-1]
-            steps = itertools.compress(map(operator.sub, later, earlier), map(operator.gt, later, earlier))
-            increase = functools.reduce(add, steps, 0.0)
+            increase = functools.reduce(add, register_increases(numbers), 0.0)
             hourly[metric, hour] = (
                 first_at,
                 numbers[0],

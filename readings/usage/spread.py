@@ -11,6 +11,7 @@ import bisect
 import dataclasses
 import itertools
 
+from readings.usage.increase import register_increase
 from readings.usage.sql import CumulativeStats
 
 
@@ -45,7 +46,7 @@ def spread(stats: CumulativeStats, edges) -> Spread:
             continue
         # A pair inside one bucket is already in its `inside` sum; here only its time is counted.
         crossing = earlier_bucket is None or earlier_bucket != later_bucket
-        increase = max(later.value - earlier.value, 0.0) if crossing else 0.0
+        increase = register_increase(earlier.value, later.value) if crossing else 0.0
         duration = _micros(later.at - earlier.at)
         first = max(bisect.bisect_right(edges, earlier.at) - 1, 0)
         for no in range(first, count):

@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from readings.models import HourlyRollup, Reading
 from readings.usage import rollup
+from readings.usage.increase import register_increase_sql
 
 UTC = dt.UTC
 # Sentinel buckets before the first and after the last edge: only their last/first reading is asked for.
@@ -138,6 +139,12 @@ def _values_table(name, columns, rows):
     return f"{name} ({', '.join(columns)}) AS (VALUES {placeholders})", params
 
 
+# A reading's increase over the one before it; across two hours of rollups, the first reading of the later
+# hour over the last of the earlier one.
+PAIR_INCREASE = register_increase_sql('pair."previous"', 'pair."value"')
+HOUR_PAIR_INCREASE = register_increase_sql('pair."previous"', 'pair."first_value"')
+
+
 def _cumulative_branch(metric, metric_no):
     """SELECT for every series of one metric name: probes and the inside sum, per bucket."""
     readings = _in_bucket(_readings_of(metric, "series.source_id"))
@@ -155,7 +162,7 @@ def _cumulative_branch(metric, metric_no):
     bucket_sql, bucket_params = _compile(readings.annotate(value=value).values("timestamp", "value"))
     inside = (
         f"WITH reading AS MATERIALIZED ({bucket_sql}) "
-        'SELECT SUM(CASE WHEN pair."value" > pair."previous" THEN pair."value" - pair."previous" ELSE 0 END) '
+        f"SELECT SUM({PAIR_INCREASE}) "
         'FROM (SELECT reading."value", LAG(reading."value") OVER (ORDER BY reading."timestamp") '
         'AS "previous" FROM reading) pair'
     )
@@ -194,8 +201,7 @@ def _cumulative_from_rollups():
     ]
     hours_sql, hours_params = _compile(hours.values("hour", "increase", "first_value", "last_value"))
     inside = (
-        'SELECT SUM(pair."increase" + CASE WHEN pair."first_value" > pair."previous" '
-        'THEN pair."first_value" - pair."previous" ELSE 0 END) '
+        f'SELECT SUM(pair."increase" + {HOUR_PAIR_INCREASE}) '
         'FROM (SELECT rollup."increase", rollup."first_value", '
         'LAG(rollup."last_value") OVER (ORDER BY rollup."hour") AS "previous" '
         f"FROM ({hours_sql}) rollup) pair"

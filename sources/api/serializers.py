@@ -63,7 +63,12 @@ class VisibleHouseholdField(serializers.PrimaryKeyRelatedField):
 
 
 class DataSourceSerializer(ModelSerializer):
-    household = VisibleHouseholdField()
+    household = VisibleHouseholdField(
+        required=False,
+        allow_null=True,
+        help_text="Left out (or null): the only household where the caller may add sources; a new household "
+        "of their own if they belong to none.",
+    )
     owner_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
     metrics = MetricsField(required=False)
     metric_kinds = MetricKindsField(required=False)

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -56,6 +57,10 @@ class DataSourceViewSet(viewsets.ModelViewSet):
             ids = ", ".join(map(str, exc.household_ids))
             message = f"You can add sources to several households ({ids}): say which one in 'household'."
             raise ValidationError({"household": [message]}) from None
+
+    def get_success_headers(self, data):
+        location = reverse("api:source-detail", kwargs={"pk": data["id"]})
+        return {"Location": self.request.build_absolute_uri(location)}
 
     def get_object(self):
         source = super().get_object()

@@ -319,3 +319,12 @@ def test_put_keeps_the_kinds_of_kept_metrics_and_defaults_new_ones(api, owner, h
 def test_a_viewer_is_refused_before_the_body_is_read(api, viewer, meter):
     response = api(viewer).put(f"/api/sources/{meter.pk}", {"metrics": "garbage"})
     assert response.status_code == 403
+
+
+def test_a_created_source_says_where_it_is(api, member, household):
+    client = api(member)
+    response = client.post("/api/sources", {"name": "Test Source", "metrics": {"High": "degree"}})
+    assert response.status_code == 201
+    source = DataSource.objects.get()
+    assert response.headers["Location"] == f"http://testserver/api/sources/{source.pk}"
+    assert client.get(response.headers["Location"]).json() == response.json()

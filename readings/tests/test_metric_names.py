@@ -146,3 +146,25 @@ def test_pages_show_and_take_such_metrics(client, member, meter):
     html = client.get(reverse("sources:source-detail", args=[meter.pk])).content.decode()
     assert '<th scope="col" class="num">Energy use <span class="unit">(kWh)</span></th>' in html
     assert f'<th scope="col" class="num">{LONGEST}</th>' in html
+
+
+def test_the_usage_on_the_source_page_and_its_chart_take_such_names(client, member, meter):
+    ingest_readings(
+        meter,
+        [
+            {"timestamp": "2025-01-10T12:00:00Z", "values": {"Energy use": 100.0}},
+            {"timestamp": "2025-01-12T12:00:00Z", "values": {"Energy use": 148.0}},
+        ],
+    )
+    client.force_login(member)
+    page = client.get(
+        reverse("sources:source-detail", args=[meter.pk]), {"metric": "Energy use", "date": "2025-01-11"}
+    )
+    assert page.status_code == 200
+    assert page.context["metric"] == "Energy use"
+    assert page.context["usage"].total.consumption == 48.0
+    chart = client.get(
+        reverse("readings:usage-chart", args=[meter.pk]),
+        {"metric": "temp.1", "period": "month", "date": "2025-01-01"},
+    )
+    assert (chart.status_code, chart["Content-Type"]) == (200, "image/svg+xml")

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 
 import orjson
+from django.db import connection
 
 from readings.services import InvalidItem
 
@@ -89,7 +90,8 @@ def _columns(header, metrics):
     if unknown:
         raise CsvHeaderError(
             f"The CSV header names {', '.join(map(repr, unknown))}, which this source does not measure; "
-            f"its metrics are: {known}."
+            f"its metrics are: {known}. A column of a metric removed from the source (an export keeps their "
+            "values) imports once the metric is added back to the source."
         )
     metric_columns = [(name, column) for column, name in enumerate(names) if name in metrics]
     if not metric_columns:
@@ -142,6 +144,26 @@ def iter_csv_chunks(rows, metric_names):
             lines = []
     if lines:
         yield "".join(lines)
+
+
+def export_metric_names(source, readings):
+    """The metric columns of an export of `readings` (a queryset of `source`'s readings): the source's
+    metrics, then those that some of the readings still have values for although the source no longer
+    measures them, so that removing a metric never drops stored values from an export.
+
+    One query that reads the names of the readings' values, in the database; the rows themselves are read
+    once more by the export.
+    """
+    current = source.metric_names
+    sql, params = readings.order_by().values("values").query.sql_with_params()
+    if connection.vendor == "postgresql":
+        names = f'SELECT DISTINCT jsonb_object_keys(r."values") FROM ({sql}) r'
+    else:
+        names = f'SELECT DISTINCT j.key FROM ({sql}) r, json_each(r."values") j'
+    with connection.cursor() as cursor:
+        cursor.execute(names, params)
+        present = {name for (name,) in cursor.fetchall()}
+    return [*current, *sorted(present.difference(current))]
 
 
 def export_rows(readings):

@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from accounts.forms import timezone_choices
 from readings.models import Reading
@@ -31,8 +32,9 @@ class MetricValueField(forms.FloatField):
 
 
 def _metric_field_name(metric):
-    # Prefixed so that a metric called "timestamp" cannot collide with the form's own fields.
-    return f"metric_{metric}"
+    # Prefixed so that a metric called "timestamp" cannot collide with the form's own fields. A space
+    # becomes "~", which no metric name has: the field's id must be one word of aria-describedby.
+    return f"metric_{metric.replace(' ', '~')}"
 
 
 class ReadingForm(forms.Form):
@@ -65,7 +67,7 @@ class ReadingForm(forms.Form):
         self.last_values = self._last_values()
         for name in source.metric_names:
             unit = source.metrics[name]["unit"]
-            field = MetricValueField(required=False, label=name.replace("_", " ").capitalize())
+            field = MetricValueField(required=False, label=capfirst(name.replace("_", " ")))
             field.metric = name
             field.unit = unit
             field.help_text = self._last_value_help(name, unit)

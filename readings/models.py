@@ -115,7 +115,7 @@ class HourlyRollup(models.Model):
     """
 
     data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="+", db_index=False)
-    metric = models.CharField(max_length=32)
+    metric = models.CharField(max_length=64)  # sources.metrics.MAX_METRIC_NAME_LENGTH
     # The first instant of the hour, in UTC.
     hour = models.DateTimeField()
     first_at = models.DateTimeField()

@@ -1,9 +1,15 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 
 from readings.models import Reading
-from sources.metrics import MAX_METRICS, MAX_UNIT_LENGTH, METRIC_NAME_RE, validate_metrics
+from sources.metrics import (
+    MAX_METRIC_NAME_LENGTH,
+    MAX_METRICS,
+    MAX_UNIT_LENGTH,
+    metric_names_clash,
+    validate_metric_name,
+    validate_metrics,
+)
 from sources.models import DataSource, DeviceToken
 
 
@@ -36,14 +42,12 @@ KIND_CHOICES = [
 
 
 class MetricForm(forms.Form):
+    # The length is checked by validate_metric_name with the rest of the rule; the browser is told it too.
     name = forms.CharField(
-        max_length=32,
-        validators=[
-            RegexValidator(METRIC_NAME_RE, "Use lower-case letters, digits and _, starting with a letter.")
-        ],
-        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+        validators=[validate_metric_name],
+        widget=forms.TextInput(attrs={"maxlength": MAX_METRIC_NAME_LENGTH, "spellcheck": "false"}),
     )
-    unit = forms.CharField(max_length=MAX_UNIT_LENGTH)
+    unit = forms.CharField(max_length=MAX_UNIT_LENGTH, required=False)
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="cumulative")
 
 
@@ -82,9 +86,9 @@ class BaseMetricFormSet(forms.BaseFormSet):
             for form in self.forms
             if form.cleaned_data and not self._should_delete_form(form)
         ]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValidationError(f"Each metric needs its own name; {', '.join(duplicates)} is used twice.")
+        clashes = metric_names_clash(names)
+        if clashes:
+            raise ValidationError(clashes)
         validate_metrics(self.metrics)
         if self.source is not None:
             dropped = sorted(set(self.source.metrics) - set(names))

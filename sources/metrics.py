@@ -11,9 +11,59 @@ import sys
 
 from django.core.exceptions import ValidationError
 
-METRIC_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_METRICS = 16
 MAX_UNIT_LENGTH = 16
+MAX_METRIC_NAME_LENGTH = 64
+# Letters and digits of any script, "_", "-", "." and spaces: what clients of the original service named
+# metrics ("Energy", "High", "sys"). Nothing that CSV quoting or a JSON path would have to escape.
+METRIC_NAME_RE = re.compile(r"[\w .-]+")  # to match whole: fullmatch()
+_NOT_IN_A_METRIC_NAME = re.compile(r"[^\w .-]")
+METRIC_NAME_RULE = f"1-{MAX_METRIC_NAME_LENGTH} letters, digits, spaces, '_', '-' or '.'"
+# The columns every reading has in CSV (readings/csv_format.py): a metric of that name could not round-trip.
+RESERVED_METRIC_NAMES = frozenset({"id", "timestamp"})
+
+
+def metric_name_error(name):
+    """Why `name` cannot be a metric's name, or None when it can. The one rule, for API, pages and admin."""
+    if not isinstance(name, str) or not name:
+        return f"Metric name {name!r} is not valid: use {METRIC_NAME_RULE}."
+    if len(name) > MAX_METRIC_NAME_LENGTH:
+        return f"Metric name {name!r} is too long: {len(name)} characters, at most {MAX_METRIC_NAME_LENGTH}."
+    if not METRIC_NAME_RE.fullmatch(name):
+        bad = ", ".join(repr(char) for char in dict.fromkeys(_NOT_IN_A_METRIC_NAME.findall(name)))
+        return f"Metric name {name!r} has {bad}, which a metric name cannot have: use {METRIC_NAME_RULE}."
+    if name != name.strip():
+        # A CSV header's names are read stripped: " energy" would come back as "energy".
+        return f"Metric name {name!r} starts or ends with a space."
+    if name.casefold() in RESERVED_METRIC_NAMES:
+        return f"Metric name {name!r} is reserved: every reading has an 'id' and a 'timestamp' column in CSV."
+    return None
+
+
+def validate_metric_name(name):
+    """Raise ValidationError unless `name` may name a metric (a form field's validator)."""
+    error = metric_name_error(name)
+    if error:
+        raise ValidationError(error)
+
+
+def metric_names_clash(names):
+    """The messages for names among `names` that differ only in case ("Energy" and "energy"): one source
+    cannot have both, as a person reading its charts could not tell them apart."""
+    groups = {}
+    for name in names:
+        if isinstance(name, str):
+            groups.setdefault(name.casefold(), []).append(name)
+    messages = []
+    for group in groups.values():
+        if len(group) > 1:
+            shown = [repr(name) for name in sorted(set(group))]
+            if len(shown) == 1:
+                messages.append(f"Metric name {shown[0]} is used twice.")
+            else:
+                listed = ", ".join(shown[:-1]) + " and " + shown[-1]
+                messages.append(f"Metric names {listed} differ only in case: keep one of them.")
+    return messages
 
 
 def validate_metrics(metrics):
@@ -24,20 +74,21 @@ def validate_metrics(metrics):
         raise ValidationError(f"A data source has at most {MAX_METRICS} metrics.")
     errors = []
     for name, spec in metrics.items():
-        if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
-            errors.append(
-                f"Metric name {name!r} is not valid: use 1-32 lower-case letters, digits or underscores, "
-                "starting with a letter."
-            )
+        name_error = metric_name_error(name)
+        if name_error:
+            errors.append(name_error)
             continue
         if not isinstance(spec, dict) or set(spec) - {"unit", "cumulative"}:
             errors.append(f"Metric {name!r} must be an object with 'unit' and 'cumulative'.")
             continue
         unit = spec.get("unit")
-        if not isinstance(unit, str) or not unit.strip() or len(unit) > MAX_UNIT_LENGTH:
-            errors.append(f"Metric {name!r} needs a unit of 1-{MAX_UNIT_LENGTH} characters.")
+        if not isinstance(unit, str) or len(unit) > MAX_UNIT_LENGTH:
+            errors.append(
+                f"Metric {name!r} needs a unit of at most {MAX_UNIT_LENGTH} characters (it may be empty)."
+            )
         if not isinstance(spec.get("cumulative"), bool):
             errors.append(f"Metric {name!r} must say whether it is cumulative (true or false).")
+    errors.extend(metric_names_clash(metrics))
     if errors:
         raise ValidationError(errors)
 

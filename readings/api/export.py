@@ -8,14 +8,16 @@ from rest_framework.generics import GenericAPIView
 
 from readings.api.filters import ReadingFilterSet
 from readings.api.views import SourceReadingsMixin
-from readings.csv_format import iter_csv_chunks
+from readings.csv_format import export_metric_names, iter_csv_chunks
 from readings.models import Reading
 
 
 @extend_schema(
     summary="A source's readings as CSV",
-    description="Columns `id`, `timestamp` (UTC) and one per metric; the same filters as the readings list. "
-    "`import_readings` and the bulk endpoint read it back unchanged.",
+    description="Columns `id`, `timestamp` (UTC), one per metric, then one per metric that the source no "
+    "longer has but the exported readings have values for; the same filters as the readings list. "
+    "`import_readings` and the bulk endpoint read it back unchanged (a removed metric's column once the "
+    "metric is added back to the source).",
     responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV, streamed.")},
     filters=True,
 )
@@ -34,13 +36,11 @@ class ReadingsCSVView(SourceReadingsMixin, GenericAPIView):
 
     def get(self, request, source_pk):
         source = self.data_source
-        rows = (
-            self.filter_queryset(self.get_queryset())
-            .values_list("id", "timestamp", "values")
-            .iterator(chunk_size=5000)
-        )
+        readings = self.filter_queryset(self.get_queryset())
+        rows = readings.values_list("id", "timestamp", "values").iterator(chunk_size=5000)
         response = StreamingHttpResponse(
-            iter_csv_chunks(rows, source.metric_names), content_type="text/csv; charset=utf-8"
+            iter_csv_chunks(rows, export_metric_names(source, readings)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="source-{source.pk}-readings.csv"'
         return response

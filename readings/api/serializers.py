@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -23,12 +25,31 @@ class ValuesField(serializers.JSONField):
         return data
 
 
+class ReadingIdField(serializers.UUIDField):
+    """A UUID as text, read as the bulk endpoint reads ids (not DRF's integers), with its message."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                return uuid.UUID(data)
+            except ValueError:
+                pass
+        raise serializers.ValidationError(f"Id must be a UUID, not {data!r}.")
+
+
 class ReadingSerializer(ModelSerializer):
     """One reading of the source in ``context["data_source"]``.
 
     ``context["tzinfo"]`` (the household's zone) reads timestamps written without an offset.
     """
 
+    id = ReadingIdField(
+        required=False,
+        allow_null=True,
+        help_text="On creation, the client's own id (a UUID), so that a reading sent again is stored once: "
+        "the same id with the same timestamp and values answers 200 with the stored reading, with others "
+        "409. Left out: a new UUIDv7. Never changed afterwards.",
+    )
     data_source_id = serializers.IntegerField(read_only=True)
     timestamp = MomentField(
         required=False,
@@ -41,7 +62,12 @@ class ReadingSerializer(ModelSerializer):
     class Meta:
         model = Reading
         fields = ["id", "data_source_id", "timestamp", "values", "created_by_id", "created_at"]
-        read_only_fields = ["id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            # A reading keeps the id it was stored with.
+            self.fields["id"].read_only = True
 
     def validate_values(self, values):
         try:

@@ -9,7 +9,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from homelog.api.exceptions import save_or_conflict
+from homelog.api.exceptions import Conflict, save_or_conflict
 from homelog.api.fields import utc_iso
 from homelog.api.filters import FilterBackend
 from homelog.api.pagination import KeysetLinkPagination
@@ -19,6 +19,7 @@ from homelog.statements import Statement
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
 from readings.models import Reading
+from readings.services import ingest_readings
 from sources.authentication import (
     DeviceTokenAuthentication,
     IsAuthenticatedOrDeviceAdding,
@@ -179,19 +180,49 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         timestamp = serializer.validated_data["timestamp"]
+        reading_id = serializer.validated_data.pop("id", None)
+        if reading_id is not None:
+            return self._create_with_id(serializer, reading_id)
         reading = save_or_conflict(
             serializer,
             duplicate_message(timestamp),
             data_source=self.data_source,
             created_by=creator_of(request),
         )
-        location = reverse(
-            "api:source-reading-detail", kwargs={"source_pk": self.data_source.pk, "pk": reading.pk}
-        )
+        return self._created(serializer.data, reading.pk)
+
+    def _create_with_id(self, serializer, reading_id):
+        """Store a reading with the client's id through `ingest_readings`, the bulk path, so that one rule
+        (and its handling of concurrent writers) decides what a reading sent again is; it keeps the
+        counters and rollups exact as every writer does."""
+        source = self.data_source
+        timestamp, values = serializer.validated_data["timestamp"], serializer.validated_data["values"]
+        item = {"id": reading_id, "timestamp": timestamp, "values": values}
+        result = ingest_readings(source, [item], created_by=creator_of(self.request))
+        # The reading with this id, if it is this source's: the one just stored or the one sent before.
+        reading = Reading.objects.of_source(source).filter(pk=reading_id).first()
+        if result.created == 1 or (result.existing == 1 and reading is not None):
+            data = self.get_serializer(reading).data
+            return self._created(data, reading.pk) if result.created else Response(data)
+        if reading is not None:
+            path = reverse("api:source-reading-detail", kwargs={"source_pk": source.pk, "pk": reading_id})
+            raise Conflict(
+                f"Reading {reading_id} is already stored with another timestamp or other values; "
+                f"change it with PUT {path}."
+            )
+        if "id" in result.errors.get(0, {}):
+            raise Conflict(
+                f"Id {reading_id} is already used by a reading of another source; send a new id, or none."
+            )
+        # Another reading (another id) at this time, with these values or others.
+        raise Conflict(duplicate_message(timestamp))
+
+    def _created(self, data, pk):
+        location = reverse("api:source-reading-detail", kwargs={"source_pk": self.data_source.pk, "pk": pk})
         return Response(
-            serializer.data,
+            data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": request.build_absolute_uri(location)},
+            headers={"Location": self.request.build_absolute_uri(location)},
         )
 
     def perform_update(self, serializer):

@@ -194,7 +194,7 @@ def test_create_without_timestamp_means_now(api, owner, meter):
     assert before <= Reading.objects.get().timestamp <= after
 
 
-def test_create_ignores_ids_and_owners_in_the_body(api, member, owner, meter):
+def test_create_keeps_the_clients_id_and_ignores_owners_and_sources_in_the_body(api, member, owner, meter):
     body = {
         "id": str(uuid.uuid4()),
         "values": {"energy": 1},
@@ -203,7 +203,7 @@ def test_create_ignores_ids_and_owners_in_the_body(api, member, owner, meter):
     }
     response = api(member).post(readings_url(meter), body)
     reading = Reading.objects.get()
-    assert (str(reading.pk) != body["id"], reading.created_by, reading.data_source) == (True, member, meter)
+    assert (str(reading.pk), reading.created_by, reading.data_source) == (body["id"], member, meter)
     assert response.json()["created_by_id"] == member.pk
 
 

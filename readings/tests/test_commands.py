@@ -93,7 +93,9 @@ def test_import_shows_at_most_twenty_skipped_rows(source, tmp_path):
         (
             "timestamp,gas\n",
             {},
-            "The CSV header names 'gas', which this source does not measure; its metrics are: energy.",
+            "The CSV header names 'gas', which this source does not measure; its metrics are: energy. "
+            "A column of a metric removed from the source (an export keeps their values) imports once the "
+            "metric is added back to the source.",
         ),
         (
             "timestamp,energy\n",

@@ -91,7 +91,9 @@ def test_cells_that_are_not_numbers_reach_validation_as_they_are():
         ),
         (
             "timestamp,energy,gas\n",
-            "The CSV header names 'gas', which this source does not measure; its metrics are: energy, power.",
+            "The CSV header names 'gas', which this source does not measure; its metrics are: energy, power. "
+            "A column of a metric removed from the source (an export keeps their values) imports once the "
+            "metric is added back to the source.",
         ),
         ("timestamp,energy,energy\n", "The CSV header names 'energy' more than once."),
         ("timestamp,id\n", "The CSV header names no metric; this source's metrics are: energy, power."),

@@ -133,7 +133,9 @@ def test_a_row_that_conflicts_with_a_stored_reading_is_reported(client, owner, m
         ),
         (
             "timestamp,energy\n2025-01-31 08:00,1\n",
-            "The CSV header names 'energy', which this source does not measure; its metrics are: volume.",
+            "The CSV header names 'energy', which this source does not measure; its metrics are: volume. "
+            "A column of a metric removed from the source (an export keeps their values) imports once the "
+            "metric is added back to the source.",
         ),
         ("timestamp,volume\n", "This file has a header row but no readings."),
         ("", "The submitted file is empty."),

@@ -13,6 +13,8 @@ INSTANTANEOUS = "instantaneous"
 # Meters of these types count up (a register); the others sample a level. Used when a client names a
 # metric's unit but not its kind, as clients of the original service did.
 COUNTING_TYPES = {SourceType.ELECTRICITY, SourceType.GAS, SourceType.WATER, SourceType.HEAT, SourceType.SOLAR}
+# The metrics of a source created without any, as the original service gave it: one value, no unit.
+DEFAULT_METRICS = {"value": ""}
 
 
 @extend_schema_field(
@@ -20,8 +22,9 @@ COUNTING_TYPES = {SourceType.ELECTRICITY, SourceType.GAS, SourceType.WATER, Sour
         "type": "object",
         "additionalProperties": {"type": "string"},
         "example": {"energy": "kWh"},
-        "description": "Metric name → unit. On input a value may also be "
-        '{"unit": "kWh", "cumulative": true}.',
+        "description": "Metric name → unit (which may be empty). On input a value may also be "
+        '{"unit": "kWh", "cumulative": true}. Names are 1-64 letters, digits, spaces, "_", "-" or ".", '
+        'not "id" or "timestamp", no two alike but for case. Left out on creation: {"value": ""}.',
     }
 )
 class MetricsField(serializers.JSONField):
@@ -60,9 +63,14 @@ class VisibleHouseholdField(serializers.PrimaryKeyRelatedField):
 
 
 class DataSourceSerializer(ModelSerializer):
-    household = VisibleHouseholdField()
+    household = VisibleHouseholdField(
+        required=False,
+        allow_null=True,
+        help_text="Left out (or null): the only household where the caller may add sources; a new household "
+        "of their own if they belong to none.",
+    )
     owner_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
-    metrics = MetricsField()
+    metrics = MetricsField(required=False)
     metric_kinds = MetricKindsField(required=False)
     reading_count = serializers.IntegerField(read_only=True)
     latest_reading = serializers.SerializerMethodField()
@@ -95,6 +103,8 @@ class DataSourceSerializer(ModelSerializer):
 
     def validate(self, attrs):
         instance = self.instance
+        if instance is None and "metrics" not in attrs:
+            attrs["metrics"] = dict(DEFAULT_METRICS)
         if "metrics" in attrs or "metric_kinds" in attrs:
             source_type = attrs.get("type", instance.type if instance else SourceType.OTHER)
             metrics = attrs.get("metrics", instance.units if instance else {})

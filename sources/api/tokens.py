@@ -4,6 +4,7 @@ The secret is in the answer to the POST that issues a token and nowhere else, ev
 """
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -89,7 +90,14 @@ class DeviceTokenViewSet(
             data_source=self.data_source, name=serializer.validated_data["name"], created_by=request.user
         )
         token.secret = secret
-        return Response(IssuedDeviceTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+        location = reverse(
+            "api:source-token-detail", kwargs={"source_pk": token.data_source_id, "pk": token.pk}
+        )
+        return Response(
+            IssuedDeviceTokenSerializer(token).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
 
     def perform_destroy(self, instance):
         instance.revoke()

@@ -1,16 +1,26 @@
+from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Household
 from homelog.api.permissions import require
 from sources.api.filters import DataSourceFilterSet
 from sources.api.serializers import DataSourceSerializer
 from sources.models import DataSource
+from sources.services import NoHouseholdToAddTo, SeveralHouseholdsToAddTo, household_for_new_source
+
+VIEWERS_CANNOT_ADD = "Viewers cannot add sources to a household."
 
 
 @extend_schema_view(
     list=extend_schema(summary="The sources of the caller's households"),
-    create=extend_schema(summary="Add a source to a household (owners and members)"),
+    create=extend_schema(
+        summary="Add a source to a household (owners and members)",
+        description="Without `household`: the only household where the caller may add sources, or a new one "
+        'of their own ("<name>\'s home", owner) when they belong to none; 400 when they may add to several.',
+    ),
     retrieve=extend_schema(summary="A source"),
     update=extend_schema(summary="Change a source (owners)"),
     partial_update=extend_schema(summary="Change a source (owners)"),
@@ -27,14 +37,30 @@ class DataSourceViewSet(viewsets.ModelViewSet):
         )
 
     def perform_create(self, serializer):
-        household = serializer.validated_data["household"]
-        require(
-            Household.objects.writable_by(self.request.user),
-            household,
-            "Viewers cannot add sources to a household.",
-        )
-        source = serializer.save(created_by=self.request.user)
+        user = self.request.user
+        household = serializer.validated_data.get("household")
+        with transaction.atomic():
+            if household is None:
+                household = self._household_for_new_source(user)
+            else:
+                require(Household.objects.writable_by(user), household, VIEWERS_CANNOT_ADD)
+            source = serializer.save(household=household, created_by=user)
         serializer.instance = self.get_queryset().get(pk=source.pk)
+
+    @staticmethod
+    def _household_for_new_source(user):
+        try:
+            return household_for_new_source(user=user)
+        except NoHouseholdToAddTo:
+            raise PermissionDenied(VIEWERS_CANNOT_ADD) from None
+        except SeveralHouseholdsToAddTo as exc:
+            ids = ", ".join(map(str, exc.household_ids))
+            message = f"You can add sources to several households ({ids}): say which one in 'household'."
+            raise ValidationError({"household": [message]}) from None
+
+    def get_success_headers(self, data):
+        location = reverse("api:source-detail", kwargs={"pk": data["id"]})
+        return {"Location": self.request.build_absolute_uri(location)}
 
     def get_object(self):
         source = super().get_object()

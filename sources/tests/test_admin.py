@@ -26,20 +26,40 @@ def test_changelist_shows_metrics_and_change_form_opens(client, staff_user):
     assert response.status_code == 200
 
 
-def test_change_form_rejects_bad_metrics(client, staff_user):
-    client.force_login(staff_user)
-    source = DataSourceFactory()
-    response = client.post(
+def change(client, source, metrics):
+    return client.post(
         reverse("admin:sources_datasource_change", args=[source.pk]),
         {
             "household": source.household_id,
             "name": source.name,
             "type": "gas",
-            "metrics": '{"Gas Volume": {"unit": "m3", "cumulative": true}}',
+            "metrics": metrics,
             "is_active": "on",
         },
     )
+
+
+def test_change_form_rejects_bad_metrics(client, staff_user):
+    client.force_login(staff_user)
+    source = DataSourceFactory()
+    response = change(
+        client,
+        source,
+        '{"Gas Volume": {"unit": "m3", "cumulative": true}, "ID": {"unit": "", "cumulative": false}}',
+    )
     assert response.status_code == 200
-    assert "Metric name &#x27;Gas Volume&#x27; is not valid" in response.content.decode()
+    assert (
+        "Metric name &#x27;ID&#x27; is reserved: every reading has an &#x27;id&#x27; and a "
+        "&#x27;timestamp&#x27; column in CSV." in response.content.decode()
+    )
     source.refresh_from_db()
     assert source.type == "electricity"
+
+
+def test_change_form_takes_the_names_the_api_takes(client, staff_user):
+    client.force_login(staff_user)
+    source = DataSourceFactory()
+    response = change(client, source, '{"Gas Volume": {"unit": "", "cumulative": true}}')
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.metrics == {"Gas Volume": {"unit": "", "cumulative": True}}

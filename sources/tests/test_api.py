@@ -136,6 +136,36 @@ def test_temperature_metrics_default_to_instantaneous(api, owner, household):
     assert api(owner).post("/api/sources", body).json()["metric_kinds"] == {"temperature": "instantaneous"}
 
 
+def test_metric_names_keep_their_case_and_units_may_be_empty(api, owner, household):
+    body = {"name": "Outside", "household": household.pk, "metrics": {"High": "degree", "Low": "degree"}}
+    response = api(owner).post("/api/sources", body)
+    assert response.status_code == 201
+    assert response.json()["metrics"] == {"High": "degree", "Low": "degree"}
+    body = {"name": "Counter", "household": household.pk, "metrics": {"Energy use 2.0": "", "t-out_1": "°C"}}
+    response = api(owner).post("/api/sources", body)
+    assert response.status_code == 201
+    assert response.json()["metrics"] == {"Energy use 2.0": "", "t-out_1": "°C"}
+    source = DataSource.objects.get(pk=response.json()["id"])
+    assert source.metrics == {
+        "Energy use 2.0": {"unit": "", "cumulative": False},
+        "t-out_1": {"unit": "°C", "cumulative": False},
+    }
+
+
+def test_metrics_left_out_are_one_metric_named_value_without_a_unit(api, owner, household):
+    response = api(owner).post("/api/sources", {"name": "Alexa's Source", "household": household.pk})
+    assert response.status_code == 201
+    assert response.json()["metrics"] == {"value": ""}
+    assert response.json()["metric_kinds"] == {"value": "instantaneous"}
+    assert DataSource.objects.get().metrics == {"value": {"unit": "", "cumulative": False}}
+
+
+def test_metrics_left_out_of_a_patch_stay_as_they_are(api, owner, meter):
+    response = api(owner).patch(f"/api/sources/{meter.pk}", {"name": "Grid"})
+    assert response.status_code == 200
+    assert response.json()["metrics"] == {"energy": "kWh"}
+
+
 def test_viewer_cannot_create_a_source(api, viewer, household):
     body = {"name": "X", "household": household.pk, "metrics": {"energy": "kWh"}}
     response = api(viewer).post("/api/sources", body)
@@ -166,12 +196,30 @@ def test_a_household_outside_the_callers_is_like_one_that_does_not_exist(api, ou
             'A data source needs at least one metric, e.g. {"energy": {"unit": "kWh"}}.',
         ),
         (
-            {"metrics": {"Energy": "kWh"}},
+            {"metrics": {"e" * 65: "kWh"}},
             "metrics",
-            "Metric name 'Energy' is not valid: use 1-32 lower-case letters, digits or underscores, "
-            "starting with a letter.",
+            f"Metric name '{'e' * 65}' is too long: 65 characters, at most 64.",
         ),
-        ({"metrics": {"energy": ""}}, "metrics", "Metric 'energy' needs a unit of 1-16 characters."),
+        (
+            {"metrics": {"Energy": "kWh", "energy": "kWh"}},
+            "metrics",
+            "Metric names 'Energy' and 'energy' differ only in case: keep one of them.",
+        ),
+        (
+            {"metrics": {"timestamp": "s"}},
+            "metrics",
+            "Metric name 'timestamp' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"metrics": {"id": ""}},
+            "metrics",
+            "Metric name 'id' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"metrics": {"energy": "kilowatt-hours!!!"}},
+            "metrics",
+            "Metric 'energy' needs a unit of at most 16 characters (it may be empty).",
+        ),
         (
             {"metric_kinds": {"gas": "cumulative"}},
             "metric_kinds",
@@ -271,3 +319,12 @@ def test_put_keeps_the_kinds_of_kept_metrics_and_defaults_new_ones(api, owner, h
 def test_a_viewer_is_refused_before_the_body_is_read(api, viewer, meter):
     response = api(viewer).put(f"/api/sources/{meter.pk}", {"metrics": "garbage"})
     assert response.status_code == 403
+
+
+def test_a_created_source_says_where_it_is(api, member, household):
+    client = api(member)
+    response = client.post("/api/sources", {"name": "Test Source", "metrics": {"High": "degree"}})
+    assert response.status_code == 201
+    source = DataSource.objects.get()
+    assert response.headers["Location"] == f"http://testserver/api/sources/{source.pk}"
+    assert client.get(response.headers["Location"]).json() == response.json()

@@ -100,3 +100,14 @@ def test_token_list_runs_a_constant_number_of_queries(api, owner, meter):
     assert_constant_queries(
         api(owner), tokens_url(meter), lambda n: DeviceTokenFactory.create_batch(n, data_source=meter)
     )
+
+
+def test_an_issued_token_says_where_it_is(api, owner, meter):
+    client = api(owner)
+    response = client.post(tokens_url(meter), {"name": "Hallway reader"}, format="json")
+    assert response.status_code == 201
+    token = DeviceToken.objects.get()
+    assert response.headers["Location"] == f"http://testserver/api/sources/{meter.pk}/tokens/{token.pk}"
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200
+    assert shown.json()["id"] == token.pk

@@ -14,17 +14,56 @@ ENERGY = {"energy": {"unit": "kWh", "cumulative": True}}
         ({}, 'A data source needs at least one metric, e.g. {"energy": {"unit": "kWh"}}.'),
         ([], 'A data source needs at least one metric, e.g. {"energy": {"unit": "kWh"}}.'),
         (
-            {"Energy": {"unit": "kWh", "cumulative": True}},
-            "Metric name 'Energy' is not valid: use 1-32 lower-case letters, digits or underscores, "
-            "starting with a letter.",
+            {"a" * 65: {"unit": "kWh", "cumulative": True}},
+            f"Metric name '{'a' * 65}' is too long: 65 characters, at most 64.",
         ),
         (
-            {"1st": {"unit": "kWh", "cumulative": True}},
-            "Metric name '1st' is not valid: use 1-32 lower-case letters, digits or underscores, "
-            "starting with a letter.",
+            {"Energy": {"unit": "kWh", "cumulative": True}, "energy": {"unit": "Wh", "cumulative": True}},
+            "Metric names 'Energy' and 'energy' differ only in case: keep one of them.",
+        ),
+        (
+            {"timestamp": {"unit": "s", "cumulative": False}},
+            "Metric name 'timestamp' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"id": {"unit": "", "cumulative": False}},
+            "Metric name 'id' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"Timestamp": {"unit": "", "cumulative": False}},
+            "Metric name 'Timestamp' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"ID": {"unit": "", "cumulative": False}},
+            "Metric name 'ID' is reserved: every reading has an 'id' and a 'timestamp' column in CSV.",
+        ),
+        (
+            {"": {"unit": "kWh", "cumulative": True}},
+            "Metric name '' is not valid: use 1-64 letters, digits, spaces, '_', '-' or '.'.",
+        ),
+        (
+            {"kWh/day": {"unit": "kWh", "cumulative": True}},
+            "Metric name 'kWh/day' has '/', which a metric name cannot have: use 1-64 letters, digits, "
+            "spaces, '_', '-' or '.'.",
+        ),
+        (
+            {'a"b,c': {"unit": "kWh", "cumulative": True}},
+            "Metric name 'a\"b,c' has '\"', ',', which a metric name cannot have: use 1-64 letters, "
+            "digits, spaces, '_', '-' or '.'.",
+        ),
+        (
+            {" energy": {"unit": "kWh", "cumulative": True}},
+            "Metric name ' energy' starts or ends with a space.",
         ),
         ({"energy": "kWh"}, "Metric 'energy' must be an object with 'unit' and 'cumulative'."),
-        ({"energy": {"unit": "", "cumulative": True}}, "Metric 'energy' needs a unit of 1-16 characters."),
+        (
+            {"energy": {"unit": "kilowatt-hours!!!", "cumulative": True}},
+            "Metric 'energy' needs a unit of at most 16 characters (it may be empty).",
+        ),
+        (
+            {"energy": {"unit": None, "cumulative": True}},
+            "Metric 'energy' needs a unit of at most 16 characters (it may be empty).",
+        ),
         ({"energy": {"unit": "kWh"}}, "Metric 'energy' must say whether it is cumulative (true or false)."),
         (
             {"energy": {"unit": "kWh", "cumulative": "yes"}},
@@ -41,6 +80,20 @@ def test_bad_metrics_are_rejected(metrics, message):
 def test_good_metrics_pass():
     validate_metrics(
         {"energy": {"unit": "kWh", "cumulative": True}, "power": {"unit": "W", "cumulative": False}}
+    )
+
+
+def test_metric_names_keep_case_and_may_have_spaces_dots_and_dashes():
+    validate_metrics(
+        {
+            "Energy": {"unit": "btu", "cumulative": True},
+            "High": {"unit": "degree", "cumulative": False},
+            "Low": {"unit": "degree", "cumulative": False},
+            "Energy use 2.0": {"unit": "kWh", "cumulative": True},
+            "t-out_1": {"unit": "", "cumulative": False},
+            "Wärme": {"unit": "MWh", "cumulative": True},
+            "x" * 64: {"unit": "", "cumulative": False},
+        }
     )
 
 
@@ -139,3 +192,12 @@ def test_saving_a_source_keeps_the_readings_counted_since_it_was_loaded(db):
 
     source.refresh_from_db()
     assert (source.name, source.reading_count) == ("Renamed meter", 1)
+
+
+def test_a_name_with_a_line_break_is_refused():
+    with pytest.raises(ValidationError) as exc:
+        validate_metrics({"energy\n": {"unit": "kWh", "cumulative": True}})
+    assert exc.value.messages == [
+        "Metric name 'energy\\n' has '\\n', which a metric name cannot have: use 1-64 letters, digits, "
+        "spaces, '_', '-' or '.'."
+    ]

@@ -331,16 +331,44 @@ def test_an_owner_creates_a_source(client, owner, household):
     ("rows", "errors"),
     [
         (
-            [{"name": "Volume", "unit": "m³", "kind": "cumulative"}],
-            {0: {"name": ["Use lower-case letters, digits and _, starting with a letter."]}},
+            [{"name": "Volume/h", "unit": "m³", "kind": "cumulative"}],
+            {
+                0: {
+                    "name": [
+                        "Metric name 'Volume/h' has '/', which a metric name cannot have: use 1-64 letters, "
+                        "digits, spaces, '_', '-' or '.'."
+                    ]
+                }
+            },
         ),
-        ([{"name": "volume", "unit": "", "kind": "cumulative"}], {0: {"unit": ["This field is required."]}}),
+        (
+            [{"name": "v" * 65, "unit": "m³", "kind": "cumulative"}],
+            {0: {"name": [f"Metric name '{'v' * 65}' is too long: 65 characters, at most 64."]}},
+        ),
+        (
+            [{"name": "Timestamp", "unit": "s", "kind": "instantaneous"}],
+            {
+                0: {
+                    "name": [
+                        "Metric name 'Timestamp' is reserved: every reading has an 'id' and a 'timestamp' "
+                        "column in CSV."
+                    ]
+                }
+            },
+        ),
         (
             [
                 {"name": "volume", "unit": "m³", "kind": "cumulative"},
                 {"name": "volume", "unit": "l", "kind": "cumulative"},
             ],
-            "Each metric needs its own name; volume is used twice.",
+            "Metric name 'volume' is used twice.",
+        ),
+        (
+            [
+                {"name": "Volume", "unit": "m³", "kind": "cumulative"},
+                {"name": "volume", "unit": "l", "kind": "cumulative"},
+            ],
+            "Metric names 'Volume' and 'volume' differ only in case: keep one of them.",
         ),
         (
             [{"name": "", "unit": "", "kind": "cumulative"}],
@@ -359,6 +387,23 @@ def test_bad_metrics_are_refused_with_a_reason(client, owner, household, rows, e
     else:
         assert {i: f.errors for i, f in enumerate(formset.forms) if f.errors} == errors
     assert DataSource.objects.count() == 0
+
+
+def test_metric_names_keep_their_case_and_units_may_be_empty(client, owner, household):
+    response = signed_in(client, owner).post(
+        reverse("sources:source-create", args=[household.pk]),
+        source_data(type="other")
+        | metric_rows(
+            {"name": "High", "unit": "°C", "kind": "instantaneous"},
+            {"name": "Energy use 2.0", "unit": "", "kind": "cumulative"},
+            {"name": "", "unit": "", "kind": "cumulative"},
+        ),
+    )
+    assert response.status_code == 302
+    assert DataSource.objects.get().metrics == {
+        "High": {"unit": "°C", "cumulative": False},
+        "Energy use 2.0": {"unit": "", "cumulative": True},
+    }
 
 
 def test_a_negative_price_is_refused(client, owner, household):

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from readings.csv_format import export_rows, iter_csv_chunks
+from readings.csv_format import export_metric_names, export_rows, iter_csv_chunks
 from readings.management.commands._options import add_source_argument, source_or_error, timezone_or_error
 from readings.models import Reading
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         )
         output = open(options["output"], "w", newline="") if options["output"] else self.stdout  # noqa: SIM115
         try:
-            chunks = iter_csv_chunks(export_rows(readings), source.metric_names)
+            chunks = iter_csv_chunks(export_rows(readings), export_metric_names(source, readings))
             output.write(next(chunks))
             for chunk in chunks:
                 output.write(chunk)

@@ -1,9 +1,9 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.serializers import ModelSerializer
 
 from accounts.models import Household, Membership, Role, User, normalize_email
-from homelog.api.serializers import ModelSerializer
 
 
 def validated_password(password, user=None):

@@ -1,31 +1,10 @@
-"""homelog's ModelSerializer: fields built from the model once per class, copied for each serializer."""
+"""homelog's serializers build their fields for each serializer, as DRF does: a field that depends on the
+instance or the request is made for that instance and request."""
 
 import pytest
 
-from accounts.models import Household
-from homelog.api.serializers import ModelSerializer
 from sources.api.serializers import DataSourceSerializer
 from sources.tests.factories import DataSourceFactory
-
-
-def test_fields_are_built_once_per_class():
-    built = []
-
-    class HouseholdNames(ModelSerializer):
-        class Meta:
-            model = Household
-            fields = ["id", "name"]
-
-        def build_field(self, field_name, *args):
-            built.append(field_name)
-            return super().build_field(field_name, *args)
-
-    first, second, third = HouseholdNames(), HouseholdNames(), HouseholdNames()
-
-    assert [list(s.fields) for s in (first, second, third)] == [["id", "name"]] * 3
-    assert built == ["id", "name"]
-    assert first.fields["name"] is not second.fields["name"]
-    assert HouseholdNames(Household(id=7, name="Home")).data == {"id": 7, "name": "Home"}
 
 
 @pytest.mark.django_db
@@ -36,3 +15,16 @@ def test_a_serializer_changing_its_fields_changes_no_other():
     assert DataSourceSerializer(source).fields["household"].read_only is True
     assert DataSourceSerializer().fields["household"].read_only is False
     assert DataSourceSerializer(source).fields["household"].read_only is True
+
+
+def test_fields_that_depend_on_the_request_follow_each_serializers_context():
+    # DRF's usual idiom for a field read-only for some callers: nothing about it may stick to the class.
+    class SourceWithFixedName(DataSourceSerializer):
+        def get_extra_kwargs(self):
+            kwargs = super().get_extra_kwargs()
+            if self.context.get("name_is_fixed"):
+                kwargs["name"] = {"read_only": True}
+            return kwargs
+
+    assert SourceWithFixedName(context={"name_is_fixed": True}).fields["name"].read_only is True
+    assert SourceWithFixedName().fields["name"].read_only is False

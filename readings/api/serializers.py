@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.serializers import ModelSerializer
 
 from homelog.api.fields import MomentField
-from homelog.api.serializers import ModelSerializer
 from readings.models import Reading
 from sources.metrics import validate_values
 

@@ -1,10 +1,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.serializers import ModelSerializer
 
 from accounts.models import Household
 from homelog.api.fields import utc_iso
-from homelog.api.serializers import ModelSerializer
 from sources.metrics import validate_metrics
 from sources.models import DataSource, SourceType
 

@@ -9,10 +9,10 @@ from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
+from rest_framework.serializers import ModelSerializer
 
 from homelog.api.fields import MomentField
 from homelog.api.permissions import require
-from homelog.api.serializers import ModelSerializer
 from sources.models import DataSource, DeviceToken
 
 

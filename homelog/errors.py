@@ -11,6 +11,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +55,11 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def page_not_found(request, exception):
+    """handler404: under /api/ the API's JSON error (no route matches, or a view raised Http404 outside DRF),
+    elsewhere Django's page."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return JsonResponse({"detail": "No API route matches this path.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -1,5 +1,9 @@
 """Error answers in the OpenAPI schema: every operation lists the errors it can give, in one shape."""
 
+from drf_spectacular.views import SpectacularAPIView
+
+from homelog.api.renderers import ORJSONRenderer
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -78,3 +82,13 @@ def add_error_responses(result, generator, request, public):
             if operation.get("operationId") == "auth_login":
                 add(429, "Too many failed logins for this email or address; see Retry-After.")
     return result
+
+
+class SchemaView(SpectacularAPIView):
+    """The schema, in YAML or JSON as asked; its errors (a method not allowed, say) in the API's JSON shape,
+    whichever form of the schema the client accepts."""
+
+    def handle_exception(self, exc):
+        renderer = ORJSONRenderer()
+        self.request.accepted_renderer, self.request.accepted_media_type = renderer, renderer.media_type
+        return super().handle_exception(exc)

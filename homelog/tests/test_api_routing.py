@@ -1,0 +1,57 @@
+"""How /api/ answers requests that reach no view: JSON errors in the API's one shape, never an HTML page."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = {"detail": "No API route matches this path.", "code": "not_found"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/",
+        "/api",
+        "/api/nothing-here",
+        "/api/sources/abc",
+        "/api/sources/1/readings/not-a-uuid",
+        "/api/households/1/members/x",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_api_path_matching_no_route_is_a_json_404(api, owner, path, method):
+    response = getattr(api(owner), method)(path)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == NOT_FOUND
+
+
+def test_an_api_path_matching_no_route_is_a_json_404_for_anonymous_callers(client):
+    response = client.get("/api/no/such/route")
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+
+
+def test_pages_keep_their_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("delete", "/api/auth/validate"),
+        ("put", "/api/sources"),
+        ("post", "/api/schema"),
+        ("patch", "/api/households/{household}/usage"),
+    ],
+)
+def test_method_not_allowed_is_json_on_every_route(api, owner, household, method, path):
+    response = getattr(api(owner), method)(path.format(household=household.pk))
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f'Method "{method.upper()}" not allowed.',
+        "code": "method_not_allowed",
+    }
+    assert "Allow" in response.headers

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "homelog.errors.DatabaseUnavailableMiddleware",
+    "homelog.ids.OutOfRangeIdMiddleware",
     "homelog.api.middleware.ReleaseAPIViewMiddleware",
 ]
 

@@ -1,10 +1,8 @@
 """Ids in paths beyond what the database can hold: the object does not exist, on every route (a 404)."""
 
-import re
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from homelog.tests.routes import INTEGER_GROUP, api_routes, path_of
 from readings.tests.factories import ReadingFactory
 from sources.tests.factories import DataSourceFactory
 
@@ -13,18 +11,6 @@ pytestmark = pytest.mark.django_db
 # Both databases keep ids in 64-bit signed integers.
 LARGEST_ID = 2**63 - 1
 TOO_LARGE = ["9223372036854775808", "40096420822438169033772202023", "9" * 400]
-INTEGER_GROUP = re.compile(r"\(\?P<(\w+)>\[0-9\]\+\)")
-ANY_GROUP = re.compile(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)")
-
-
-def api_routes(patterns=None, prefix=""):
-    """(regex of the whole path, name) of every API route, walked from the URLconf."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        regex = prefix + str(pattern.pattern).lstrip("^")
-        if isinstance(pattern, URLResolver):
-            yield from api_routes(pattern.url_patterns, regex)
-        elif isinstance(pattern, URLPattern) and regex.startswith("api/"):
-            yield regex, pattern.name
 
 
 ID_ROUTES = [(regex, name) for regex, name in api_routes() if INTEGER_GROUP.search(regex)]
@@ -52,20 +38,8 @@ def known(owner, household):
 
 def paths_with(regex, known, too_large):
     """The route's path once for each integer group, that group too large and every other one known."""
-    groups = INTEGER_GROUP.findall(regex)
-    for wrong in groups:
-
-        def fill(match, wrong=wrong):
-            name, body = match.group(1), match.group(2)
-            if name == wrong:
-                return too_large
-            if body == "[0-9]+":
-                return known[name]
-            return known["reading"]
-
-        path = ANY_GROUP.sub(fill, regex)
-        path = path.replace("/?$", "").replace("\\.", ".").rstrip("$")
-        yield "/" + path
+    for wrong in INTEGER_GROUP.findall(regex):
+        yield path_of(regex, {**known, wrong: too_large}, known["reading"])
 
 
 @pytest.mark.parametrize(("regex", "name"), ID_ROUTES, ids=[name for _, name in ID_ROUTES])

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "django_htmx",
     "accounts",
     "sources",
@@ -51,6 +52,8 @@ MIDDLEWARE = [
     "homelog.requestlog.RequestLogMiddleware",
     "homelog.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers by itself (CommonMiddleware, authentication): a preflight is answered here.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "homelog.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -274,6 +277,13 @@ SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Clients served from other origins (a dashboard on another host) may call the API, and only the API, with
+# a bearer token: no cookies are shared with them. Empty by default: the API answers its own pages only.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api(/.*)?$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Link", "Retry-After", "WWW-Authenticate")
 
 # Only homelog's own scripts, styles and images; no inline code, no framing.
 CONTENT_SECURITY_POLICY = {

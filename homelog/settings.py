@@ -152,6 +152,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "SCHEMA_COERCE_PATH_PK_SUFFIX": True,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Docstrings are written for homelog's developers (what a class keeps, which context it reads): the
+    # schema's descriptions come from extend_schema(description=...), extend_schema_serializer and help_text.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     # The interactive docs are served from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

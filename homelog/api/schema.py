@@ -17,6 +17,7 @@ ERROR = {
     },
     "required": ["detail", "code"],
 }
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 # Operations whose rows are unique in the database: a clash is 409.
 CONFLICT_OPERATIONS = {
@@ -30,7 +31,6 @@ CONFLICT_OPERATIONS = {
     "sources_readings_update",
     "sources_readings_partial_update",
 }
-WRITES = {"post", "put", "patch", "delete"}
 
 
 def add_error_responses(result, generator, request, public):
@@ -50,13 +50,9 @@ def add_error_responses(result, generator, request, public):
             responses = operation["responses"]
 
             def add(status, description, responses=responses):
-                responses.setdefault(
-                    str(status),
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                )
+                # A view may document the status itself (a description of its own); the shape is the same.
+                response = responses.setdefault(str(status), {"description": description})
+                response.setdefault("content", ERROR_CONTENT)
 
             security = operation.get("security", [])
             if {"jwtAuth": []} in security:
@@ -71,13 +67,19 @@ def add_error_responses(result, generator, request, public):
                     "Not authenticated, or the token is invalid, expired or revoked "
                     "(`WWW-Authenticate: Bearer`).",
                 )
-            if authenticated and method in WRITES:
-                add(403, "The caller's role in the household does not allow this.")
+            if authenticated:
+                add(
+                    403,
+                    "The caller may not do this: their role in the household does not allow it (a viewer "
+                    "writing, a member managing device tokens, a user who is not staff listing users), or "
+                    "a device token asked for more than adding readings to its source.",
+                )
             if "{" in path:
                 add(404, "No such object in the caller's households.")
             if operation.get("operationId") in CONFLICT_OPERATIONS:
                 add(409, "Clashes with what is stored (a duplicate, or the last owner).")
-            if method in {"post", "put", "patch"} and operation.get("requestBody"):
+            if operation.get("requestBody"):
+                add(413, "The body is larger than the server accepts.")
                 add(415, "The body's content type is not accepted (JSON, or form-encoded where listed).")
             if operation.get("operationId") == "auth_login":
                 add(429, "Too many failed logins for this email or address; see Retry-After.")

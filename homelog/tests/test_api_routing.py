@@ -55,3 +55,20 @@ def test_method_not_allowed_is_json_on_every_route(api, owner, household, method
         "code": "method_not_allowed",
     }
     assert "Allow" in response.headers
+
+
+def test_a_host_not_served_is_a_json_400_under_the_api(client):
+    response = client.get("/api/sources", HTTP_HOST="elsewhere.example.com")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+    response = client.get("/account/sign-in/", HTTP_HOST="elsewhere.example.com")
+    assert (response.status_code, response.headers["Content-Type"]) == (400, "text/html; charset=utf-8")
+
+
+def test_a_body_over_djangos_limit_is_a_json_413(api, owner, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api(owner).post("/api/households", {"name": "x" * 2000, "timezone": "UTC"}, format="json")
+    assert (response.status_code, response.json()) == (
+        413,
+        {"detail": "The body is larger than the server accepts.", "code": "too_large"},
+    )

@@ -1,5 +1,7 @@
 """Error answers in the OpenAPI schema: every operation lists the errors it can give, in one shape."""
 
+import copy
+
 from drf_spectacular.views import SpectacularAPIView
 
 from homelog.api.renderers import ORJSONRenderer
@@ -17,7 +19,8 @@ ERROR = {
     },
     "required": ["detail", "code"],
 }
-ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+ERROR_CONTENT = {"application/json": {"schema": ERROR_SCHEMA}}
 
 # Operations whose rows are unique in the database: a clash is 409.
 CONFLICT_OPERATIONS = {
@@ -50,9 +53,13 @@ def add_error_responses(result, generator, request, public):
             responses = operation["responses"]
 
             def add(status, description, responses=responses):
-                # A view may document the status itself (a description of its own); the shape is the same.
+                # A view may document the status itself, with a description or a body of its own (the bulk
+                # result); the error shape is still what the exception handler answers, e.g. a parse error.
                 response = responses.setdefault(str(status), {"description": description})
-                response.setdefault("content", ERROR_CONTENT)
+                content = response.setdefault("content", copy.deepcopy(ERROR_CONTENT))
+                for media in content.values():
+                    if media.get("schema", ERROR_SCHEMA) != ERROR_SCHEMA:
+                        media["schema"] = {"anyOf": [media["schema"], ERROR_SCHEMA]}
 
             security = operation.get("security", [])
             if {"jwtAuth": []} in security:

@@ -113,3 +113,10 @@ def test_descriptions_are_written_for_api_users_not_from_docstrings(schema_file)
     assert reading["properties"]["timestamp"]["description"] == (
         "ISO 8601; without an offset, in the household's time zone. Left out on creation: now."
     )
+
+
+def test_a_bulk_400_is_the_bulk_result_or_any_other_error(schema_file):
+    bulk = schema_file["paths"]["/api/sources/{source_id}/readings/bulk"]["post"]["responses"]["400"]
+    assert bulk["content"]["application/json"]["schema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/BulkResult"}, {"$ref": "#/components/schemas/Error"}]
+    }

@@ -11,6 +11,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -47,6 +49,17 @@ def _openapi():
 
 schema = schemathesis.openapi.from_dict(_openapi())
 schema.app = application
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_between_requests():
+    """The WSGI app closes the database connection after each request, as Django's test client keeps it
+    from doing: here that would end the test's transaction (on PostgreSQL, every later request is a 503)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=on
 
-.PHONY: run test lint migrate clean lock
+.PHONY: run test fuzz lint migrate clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# The API fuzzed from its OpenAPI schema (schemathesis), FUZZ_EXAMPLES cases per operation and caller.
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m fuzz homelog/tests/test_fuzz.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

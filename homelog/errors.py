@@ -8,9 +8,11 @@ checks a kept connection before reusing it and discards one that failed.
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +56,25 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def page_not_found(request, exception):
+    """handler404: under /api/ the API's JSON error (no route matches, or a view raised Http404 outside DRF),
+    elsewhere Django's page."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return JsonResponse({"detail": "No API route matches this path.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """handler400 (a request Django refused before any view: a Host not served, a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE): the API's JSON error under /api/, elsewhere the page."""
+    if not (request.path == "/api" or request.path.startswith("/api/")):
+        from sources.views import bad_request as page
+
+        return page(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(
+            {"detail": "The body is larger than the server accepts.", "code": "too_large"}, status=413
+        )
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "django_htmx",
     "accounts",
     "sources",
@@ -51,6 +52,8 @@ MIDDLEWARE = [
     "homelog.requestlog.RequestLogMiddleware",
     "homelog.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers by itself (CommonMiddleware, authentication): a preflight is answered here.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "homelog.security.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "homelog.errors.DatabaseUnavailableMiddleware",
+    "homelog.ids.OutOfRangeIdMiddleware",
     "homelog.api.middleware.ReleaseAPIViewMiddleware",
 ]
 
@@ -116,7 +120,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["homelog.api.renderers.ORJSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "homelog.api.negotiation.ContentNegotiation",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["homelog.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "homelog.api.pagination.LimitOffsetLinkPagination",
     "DEFAULT_FILTER_BACKENDS": ["homelog.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -148,6 +152,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "SCHEMA_COERCE_PATH_PK_SUFFIX": True,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Docstrings are written for homelog's developers (what a class keeps, which context it reads): the
+    # schema's descriptions come from extend_schema(description=...), extend_schema_serializer and help_text.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     # The interactive docs are served from the installed package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -276,6 +283,13 @@ SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600) if HTTPS 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=True)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Clients served from other origins (a dashboard on another host) may call the API, and only the API, with
+# a bearer token: no cookies are shared with them. Empty by default: the API answers its own pages only.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api(/.*)?$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Link", "Retry-After", "WWW-Authenticate")
 
 # Only homelog's own scripts, styles and images; no inline code, no framing.
 CONTENT_SECURITY_POLICY = {

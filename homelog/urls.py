@@ -11,7 +11,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-handler400 = "sources.views.bad_request"
+handler400 = "homelog.errors.bad_request"
+handler404 = "homelog.errors.page_not_found"
 
 # Errors answer without internals; the database being away is a 503, not a 500.
 handler500 = "homelog.errors.server_error"

@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from accounts.api.throttles import FailedLoginLimit
 from accounts.models import Household, LastOwnerError, Membership, Role, User
 from accounts.services import change_password, create_household
 from homelog.api.exceptions import BEARER_CHALLENGE, Conflict, save_or_conflict
+from homelog.api.parsers import JSONParser
 from homelog.api.permissions import require
 
 JSON_OR_FORM = [JSONParser, FormParser]

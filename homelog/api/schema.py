@@ -1,5 +1,11 @@
 """Error answers in the OpenAPI schema: every operation lists the errors it can give, in one shape."""
 
+import copy
+
+from drf_spectacular.views import SpectacularAPIView
+
+from homelog.api.renderers import ORJSONRenderer
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -13,6 +19,8 @@ ERROR = {
     },
     "required": ["detail", "code"],
 }
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+ERROR_CONTENT = {"application/json": {"schema": ERROR_SCHEMA}}
 
 # Operations whose rows are unique in the database: a clash is 409.
 CONFLICT_OPERATIONS = {
@@ -26,7 +34,6 @@ CONFLICT_OPERATIONS = {
     "sources_readings_update",
     "sources_readings_partial_update",
 }
-WRITES = {"post", "put", "patch", "delete"}
 
 
 def add_error_responses(result, generator, request, public):
@@ -46,13 +53,13 @@ def add_error_responses(result, generator, request, public):
             responses = operation["responses"]
 
             def add(status, description, responses=responses):
-                responses.setdefault(
-                    str(status),
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                )
+                # A view may document the status itself, with a description or a body of its own (the bulk
+                # result); the error shape is still what the exception handler answers, e.g. a parse error.
+                response = responses.setdefault(str(status), {"description": description})
+                content = response.setdefault("content", copy.deepcopy(ERROR_CONTENT))
+                for media in content.values():
+                    if media.get("schema", ERROR_SCHEMA) != ERROR_SCHEMA:
+                        media["schema"] = {"anyOf": [media["schema"], ERROR_SCHEMA]}
 
             security = operation.get("security", [])
             if {"jwtAuth": []} in security:
@@ -67,14 +74,30 @@ def add_error_responses(result, generator, request, public):
                     "Not authenticated, or the token is invalid, expired or revoked "
                     "(`WWW-Authenticate: Bearer`).",
                 )
-            if authenticated and method in WRITES:
-                add(403, "The caller's role in the household does not allow this.")
+            if authenticated:
+                add(
+                    403,
+                    "The caller may not do this: their role in the household does not allow it (a viewer "
+                    "writing, a member managing device tokens, a user who is not staff listing users), or "
+                    "a device token asked for more than adding readings to its source.",
+                )
             if "{" in path:
                 add(404, "No such object in the caller's households.")
             if operation.get("operationId") in CONFLICT_OPERATIONS:
                 add(409, "Clashes with what is stored (a duplicate, or the last owner).")
-            if method in {"post", "put", "patch"} and operation.get("requestBody"):
+            if operation.get("requestBody"):
+                add(413, "The body is larger than the server accepts.")
                 add(415, "The body's content type is not accepted (JSON, or form-encoded where listed).")
             if operation.get("operationId") == "auth_login":
                 add(429, "Too many failed logins for this email or address; see Retry-After.")
     return result
+
+
+class SchemaView(SpectacularAPIView):
+    """The schema, in YAML or JSON as asked; its errors (a method not allowed, say) in the API's JSON shape,
+    whichever form of the schema the client accepts."""
+
+    def handle_exception(self, exc):
+        renderer = ORJSONRenderer()
+        self.request.accepted_renderer, self.request.accepted_media_type = renderer, renderer.media_type
+        return super().handle_exception(exc)

@@ -1,9 +1,10 @@
 """Every route under /api/, named "api:<thing>-<action>"."""
 
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.api.urls import urlpatterns as accounts_urls
+from homelog.api.schema import SchemaView
 from readings.api.urls import urlpatterns as readings_urls
 from sources.api.urls import urlpatterns as sources_urls
 
@@ -15,7 +16,7 @@ urlpatterns = [
     *sources_urls,
     *readings_urls,
     *accounts_urls,
-    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     # The split view loads its start-up script from a URL of its own: homelog's CSP allows no inline script.
     re_path(
         r"^docs/?$",

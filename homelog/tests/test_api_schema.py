@@ -30,7 +30,7 @@ def test_schema_documents_bearer_and_password_flow(schema_file):
 
 def test_schema_documents_errors_and_request_shapes(schema_file):
     create = schema_file["paths"]["/api/sources/{source_id}/readings"]["post"]
-    assert sorted(create["responses"]) == ["201", "400", "401", "403", "404", "409", "415"]
+    assert sorted(create["responses"]) == ["201", "400", "401", "403", "404", "409", "413", "415"]
     assert create["responses"]["409"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
@@ -40,7 +40,7 @@ def test_schema_documents_errors_and_request_shapes(schema_file):
         "application/json",
         "application/x-www-form-urlencoded",
     ]
-    assert sorted(login["responses"]) == ["200", "400", "401", "415", "429"]
+    assert sorted(login["responses"]) == ["200", "400", "401", "413", "415", "429"]
 
 
 def test_docs_are_served_from_the_installed_package_without_inline_code(client):
@@ -58,3 +58,65 @@ def test_docs_are_served_from_the_installed_package_without_inline_code(client):
     assert script.headers["Content-Type"].startswith("application/javascript")
     assert 'url: "/api/schema"' in script.content.decode()
     assert client.get("/api/schema/").status_code == 200
+
+
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_every_authenticated_operation_documents_401_and_403_in_the_error_shape(schema_file):
+    checked = 0
+    for path, method, operation in operations(schema_file):
+        if {} in operation.get("security", [{}]):
+            continue
+        checked += 1
+        for status in ("401", "403"):
+            assert operation["responses"][status]["content"] == ERROR_CONTENT, (method, path, status)
+        if "{" in path:
+            assert operation["responses"]["404"]["content"] == ERROR_CONTENT, (method, path)
+    assert checked > 30
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/api/users", "get"),  # non-staff users
+        ("/api/sources/{source_id}/readings", "get"),  # a device token reads nothing
+        ("/api/sources/{source_id}/tokens", "get"),  # members do not manage tokens
+    ],
+)
+def test_reads_that_can_be_forbidden_document_403(schema_file, path, method):
+    assert schema_file["paths"][path][method]["responses"]["403"]["content"] == ERROR_CONTENT
+
+
+def test_every_body_can_be_too_large_and_login_can_be_throttled(schema_file):
+    for path, method, operation in operations(schema_file):
+        if "requestBody" in operation:
+            assert operation["responses"]["413"]["content"] == ERROR_CONTENT, (method, path)
+    bulk = schema_file["paths"]["/api/sources/{source_id}/readings/bulk"]["post"]["responses"]
+    assert bulk["413"]["description"] == "The body is larger than the server accepts."
+    login = schema_file["paths"]["/api/auth/login"]["post"]["responses"]
+    assert login["429"]["content"] == ERROR_CONTENT
+
+
+def test_descriptions_are_written_for_api_users_not_from_docstrings(schema_file):
+    text = yaml.safe_dump(schema_file)
+    for internal in ("ModelSerializer", "context[", "CSRF", "once per class", "Views that exchange"):
+        assert internal not in text
+    reading = schema_file["components"]["schemas"]["ReadingRequest"]
+    assert "description" not in reading
+    assert reading["properties"]["timestamp"]["description"] == (
+        "ISO 8601; without an offset, in the household's time zone. Left out on creation: now."
+    )
+
+
+def test_a_bulk_400_is_the_bulk_result_or_any_other_error(schema_file):
+    bulk = schema_file["paths"]["/api/sources/{source_id}/readings/bulk"]["post"]["responses"]["400"]
+    assert bulk["content"]["application/json"]["schema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/BulkResult"}, {"$ref": "#/components/schemas/Error"}]
+    }

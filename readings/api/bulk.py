@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from homelog.api.parsers import decode_json, refuse_too_deep
 from readings.api.serializers import ValuesField
 from readings.api.views import SourceReadingsMixin
 from readings.csv_format import CsvHeaderError, read_csv_batches
@@ -42,11 +43,11 @@ class BulkJSONParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         body = stream.read() if stream is not None else b""
         try:
-            return orjson.loads(body)
+            return refuse_too_deep(orjson.loads(body))
         except orjson.JSONDecodeError:
             pass
         try:
-            return json.loads(body)
+            return decode_json(json.loads, body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
 

@@ -77,6 +77,22 @@ def test_list_filters(api, owner, household, meter):
     assert (cabin_gas.is_active, retired.is_active) == (True, False)
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1.5e304", "Enter a whole number."),
+        ("1.5", "Enter a whole number."),
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("9223372036854775808", "Ensure this value is less than or equal to 9223372036854775807."),
+    ],
+)
+def test_a_household_filter_that_is_no_id_is_a_400_naming_it(api, owner, value, message):
+    response = api(owner).get("/api/sources", {"household": value})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"household": [message]}
+
+
 def test_list_runs_a_constant_number_of_queries(api, owner, household):
     def grow(n):
         for source in DataSourceFactory.create_batch(n, household=household):

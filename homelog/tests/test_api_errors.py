@@ -132,7 +132,7 @@ def test_invalid_reading_filters_are_400(api, owner, meter, params, message):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"household": "x"}, "Enter a number."),
+        ({"household": "x"}, "Enter a whole number."),
         ({"type": "nuclear"}, "Select a valid choice. nuclear is not one of the available choices."),
         ({"active": "perhaps"}, "Select a valid choice. perhaps is not one of the available choices."),
     ],

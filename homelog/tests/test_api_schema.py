@@ -30,7 +30,7 @@ def test_schema_documents_bearer_and_password_flow(schema_file):
 
 def test_schema_documents_errors_and_request_shapes(schema_file):
     create = schema_file["paths"]["/api/sources/{source_id}/readings"]["post"]
-    assert sorted(create["responses"]) == ["201", "400", "401", "403", "404", "409", "413", "415"]
+    assert sorted(create["responses"]) == ["200", "201", "400", "401", "403", "404", "409", "413", "415"]
     assert create["responses"]["409"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }

@@ -116,7 +116,12 @@ def duplicate_message(timestamp):
         description='The next page is in the `Link: <...>; rel="next"` header; it continues after the last '
         "row's timestamp, so deep pages are as fast as the first.",
     ),
-    create=extend_schema(summary="Add a reading (owners and members)"),
+    create=extend_schema(
+        summary="Add a reading (owners and members)",
+        description="With a client's `id` that is already stored with the same timestamp and values, the "
+        "reading is not stored again: 200 with the stored reading (a re-sent reading), not 201.",
+        responses={201: ReadingSerializer, 200: ReadingSerializer},
+    ),
     retrieve=extend_schema(summary="A reading"),
     update=extend_schema(summary="Change a reading (owners, or the member who added it)"),
     partial_update=extend_schema(summary="Change a reading (owners, or the member who added it)"),

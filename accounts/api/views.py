@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.models import update_last_login
 from django.shortcuts import get_object_or_404
@@ -225,7 +226,9 @@ class HouseholdViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        household = create_household(name=data["name"], timezone=data["timezone"], owner=self.request.user)
+        household = create_household(
+            name=data["name"], timezone=data.get("timezone", settings.TIME_ZONE), owner=self.request.user
+        )
         household.role = Role.OWNER
         serializer.instance = household
 

@@ -216,3 +216,19 @@ def test_password_change_through_the_session_keeps_that_session(owner):
     assert response.status_code == 204
     assert client.get("/api/users/me").status_code == 200
     assert token_client.get("/api/users/me").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "user_id", ["abc", "1e3", "", [1], None, {}, 2**64, str(2**64), -(2**63) - 1, True, 1.5]
+)
+def test_a_signed_token_with_a_malformed_user_id_is_401(owner, user_id):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(owner)
+    token["user_id"] = user_id
+    response = bearer(str(token)).get("/api/auth/validate")
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Token contained no recognizable user identification",
+        "code": "token_not_valid",
+    }

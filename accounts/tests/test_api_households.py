@@ -242,3 +242,17 @@ def test_only_owners_manage_members(api, request, owner, household, role):
     assert response.status_code == 403
     assert response.json()["detail"] == "Only the household's owners can remove other members."
     assert household.memberships.count() == 2
+
+
+def test_creating_a_household_without_a_zone_takes_the_sites_zone(api, owner, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    response = api(owner).post("/api/households", {"name": "x"})
+    assert response.status_code == 201
+    household = Household.objects.get(name="x")
+    assert household.timezone == "Europe/Berlin"
+    body = response.json()
+    # The answer's times are in the site's zone, here Berlin's.
+    assert dt.datetime.fromisoformat(body.pop("created_at")) == household.created_at
+    expected = household_json(household, "owner")
+    del expected["created_at"]
+    assert body == expected

@@ -84,9 +84,8 @@ def test_refresh_rotates_the_refresh_token(owner):
         "detail": "The refresh token is not valid: Token is blacklisted",
         "code": "token_not_valid",
     }
-    assert (
-        APIClient().post("/api/auth/refresh", {"refresh_token": second["refresh_token"]}).status_code == 200
-    )
+    # The reuse revoked the family: the successor too (test_a_rotated_refresh_token_sent_again_...).
+    assert refresh(second["refresh_token"]).status_code == 401
 
 
 def test_an_access_token_is_not_a_refresh_token(owner):
@@ -232,3 +231,52 @@ def test_a_signed_token_with_a_malformed_user_id_is_401(owner, user_id):
         "detail": "Token contained no recognizable user identification",
         "code": "token_not_valid",
     }
+
+
+def refresh(token):
+    return APIClient().post("/api/auth/refresh", {"refresh_token": token})
+
+
+def test_a_rotated_refresh_token_sent_again_revokes_its_whole_family(owner):
+    first = login(owner.email).json()["refresh_token"]
+    other_login = login(owner.email).json()["refresh_token"]
+    second = refresh(first).json()["refresh_token"]
+    reused = refresh(first)
+    assert reused.status_code == 401
+    assert reused.json() == {
+        "detail": "The refresh token is not valid: Token is blacklisted",
+        "code": "token_not_valid",
+    }
+    successor = refresh(second)
+    assert successor.status_code == 401
+    assert successor.json()["detail"] == "The refresh token is not valid: Token is blacklisted"
+    # Another login's tokens are another family.
+    assert refresh(other_login).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_refreshes_of_one_token_rotate_it_once(owner):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the race needs PostgreSQL's row locks")
+    import threading
+
+    for _ in range(3):
+        token = login(owner.email).json()["refresh_token"]
+        barrier = threading.Barrier(8)
+        answers = []
+
+        def send(barrier=barrier, answers=answers, token=token):
+            barrier.wait()
+            try:
+                answers.append(refresh(token))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status_code for a in answers) == [200] + [401] * 7

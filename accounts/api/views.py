@@ -32,6 +32,7 @@ from accounts.api.serializers import (
     TokenOwnerSerializer,
     TokenPairSerializer,
     UserSerializer,
+    check_current_password,
 )
 from accounts.api.throttles import FailedLoginLimit
 from accounts.models import Household, LastOwnerError, Membership, Role, User
@@ -258,6 +259,12 @@ class UserViewSet(
             return Response(UserSerializer(request.user).data)
         serializer = UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        new_email = serializer.validated_data.get("email")
+        if new_email is not None and new_email != request.user.email:
+            current = request.data.get("current_password") if hasattr(request.data, "get") else None
+            if not isinstance(current, str) or not current:
+                raise serializers.ValidationError({"current_password": ["This field is required."]})
+            check_current_password(request, current)
         save_or_conflict(serializer, "A user with this email address already exists.")
         return Response(serializer.data)
 

@@ -123,7 +123,9 @@ def test_password_change_revokes_every_earlier_token(owner):
     before = login(owner.email).json()
     other_device = login(owner.email).json()
     client = bearer(before["access_token"])
-    response = client.put("/api/auth/password", {"password": NEW_PASSWORD})
+    response = client.put(
+        "/api/auth/password", {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 204
     for tokens in (before, other_device):
         revoked = bearer(tokens["access_token"]).get("/api/auth/validate")
@@ -143,7 +145,9 @@ def test_password_change_revokes_every_earlier_token(owner):
 def test_password_change_form_encoded_with_post(owner):
     client = bearer_client(owner)
     response = client.post(
-        "/api/auth/password", f"password={NEW_PASSWORD}", content_type="application/x-www-form-urlencoded"
+        "/api/auth/password",
+        f"password={NEW_PASSWORD}&current_password={DEFAULT_PASSWORD}",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 204
     owner.refresh_from_db()
@@ -151,7 +155,9 @@ def test_password_change_form_encoded_with_post(owner):
 
 
 def test_weak_passwords_are_refused_by_djangos_validators(owner):
-    response = bearer_client(owner).put("/api/auth/password", {"password": "12345678"})
+    response = bearer_client(owner).put(
+        "/api/auth/password", {"password": "12345678", "current_password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == {
         "password": ["This password is too common.", "This password is entirely numeric."]
@@ -210,7 +216,9 @@ def test_password_change_through_the_session_keeps_that_session(owner):
     token_client = bearer_client(owner)
     client.get("/admin/login/")
     response = client.put(
-        "/api/auth/password", {"password": NEW_PASSWORD}, HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+        "/api/auth/password",
+        {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD},
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
     )
     assert response.status_code == 204
     assert client.get("/api/users/me").status_code == 200
@@ -280,3 +288,36 @@ def test_parallel_refreshes_of_one_token_rotate_it_once(owner):
         for thread in threads:
             thread.join()
         assert sorted(a.status_code for a in answers) == [200] + [401] * 7
+
+
+def test_changing_the_password_needs_the_current_one(owner, settings):
+    settings.LOGIN_FAILURE_RATE = "2/min"
+    client = bearer(login(owner.email).json()["access_token"])
+    missing = client.put("/api/auth/password", {"password": NEW_PASSWORD})
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == {"current_password": ["This field is required."]}
+    wrong = client.put("/api/auth/password", {"password": NEW_PASSWORD, "current_password": "nope"})
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == {"current_password": ["The current password is not correct."]}
+    assert (
+        client.put("/api/auth/password", {"password": NEW_PASSWORD, "current_password": "no"}).status_code
+        == 400
+    )
+    over = client.put("/api/auth/password", {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD})
+    assert over.status_code == 429
+    owner.refresh_from_db()
+    assert owner.check_password(DEFAULT_PASSWORD)
+
+
+def test_changing_the_email_needs_the_current_password(owner):
+    client = bearer(login(owner.email).json()["access_token"])
+    missing = client.patch("/api/users/me", {"email": "new@example.com"})
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == {"current_password": ["This field is required."]}
+    wrong = client.patch("/api/users/me", {"email": "new@example.com", "current_password": "nope"})
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == {"current_password": ["The current password is not correct."]}
+    right = client.patch("/api/users/me", {"email": "new@example.com", "current_password": DEFAULT_PASSWORD})
+    assert right.status_code == 200
+    owner.refresh_from_db()
+    assert owner.email == "new@example.com"

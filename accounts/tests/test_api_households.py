@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from accounts.models import Household, Membership, Role, User
-from accounts.tests.factories import HouseholdFactory, MembershipFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, HouseholdFactory, MembershipFactory, UserFactory
 from homelog.testing import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,13 @@ def test_me(api, member):
 
 def test_me_patch_changes_name_and_email_but_not_staff(api, member):
     response = api(member).patch(
-        "/api/users/me", {"display_name": "Kim", "email": " Kim@Example.com", "is_staff": True}
+        "/api/users/me",
+        {
+            "display_name": "Kim",
+            "email": " Kim@Example.com",
+            "is_staff": True,
+            "current_password": DEFAULT_PASSWORD,
+        },
     )
     assert response.status_code == 200
     member.refresh_from_db()
@@ -63,7 +69,9 @@ def test_me_patch_changes_name_and_email_but_not_staff(api, member):
 
 
 def test_me_patch_to_a_taken_email_is_a_conflict(api, member, owner):
-    response = api(member).patch("/api/users/me", {"email": owner.email.upper()})
+    response = api(member).patch(
+        "/api/users/me", {"email": owner.email.upper(), "current_password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 409
     assert response.json() == {"detail": "A user with this email address already exists.", "code": "conflict"}
 

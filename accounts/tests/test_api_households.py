@@ -264,3 +264,36 @@ def test_creating_a_household_without_a_zone_takes_the_sites_zone(api, owner, se
     expected = household_json(household, "owner")
     del expected["created_at"]
     assert body == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(api):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the race needs PostgreSQL's row locks")
+    for _ in range(3):
+        home = HouseholdFactory()
+        first, second = UserFactory(), UserFactory()
+        for user in (first, second):
+            MembershipFactory(household=home, user=user, role=Role.OWNER)
+        clients = [(api(first), second), (api(second), first)]
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def demote(client, other, barrier=barrier, answers=answers, home=home):
+            barrier.wait()
+            try:
+                answers.append(client.patch(members_url(home, other), {"role": "member"}).status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=demote, args=pair) for pair in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == [200, 409]
+        assert Membership.objects.filter(household=home, role=Role.OWNER).count() == 1

@@ -21,6 +21,7 @@ Users are changed through `save()` and `delete()` (the admin, the API, the pages
 
 import functools
 import logging
+import re
 import threading
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
@@ -48,6 +49,10 @@ CACHE_UNREACHABLE = "unreachable"
 # Left out of the entry (and deferred on the user it gives): the password hash has no business in the cache,
 # and last_login changes at every login without changing what a token may do.
 UNCACHED_FIELDS = {"password", "last_login"}
+
+
+# The range of the BigAutoField primary key.
+USER_ID_MIN, USER_ID_MAX = -(2**63), 2**63 - 1
 
 
 def _key(user_id):
@@ -120,7 +125,17 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_user(self, validated_token):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        if not _caching() or user_id is None:
+        # A signed token is ours, but its claim is checked all the same: a 64-bit integer key, in digits
+        # (simplejwt writes it as a string) or as a number.
+        if isinstance(user_id, str) and re.fullmatch(r"-?[0-9]{1,19}", user_id):
+            number = int(user_id)
+        elif type(user_id) is int:
+            number = user_id
+        else:
+            number = None
+        if number is None or not USER_ID_MIN <= number <= USER_ID_MAX:
+            raise InvalidToken("Token contained no recognizable user identification")
+        if not _caching():
             return super().get_user(validated_token)
         copies, key = _copies(), str(user_id)
         version = None

@@ -118,6 +118,9 @@ class Membership(models.Model):
     def save(self, *args, **kwargs):
         with transaction.atomic():
             if self.pk and self.role != Role.OWNER:
+                # The household's row is the lock every change of its owners takes first: two owners
+                # demoting each other at once are checked one after the other.
+                Household.objects.select_for_update().filter(pk=self.household_id).first()
                 stored = Membership.objects.select_for_update().filter(pk=self.pk).first()
                 if stored and stored.role == Role.OWNER and self._is_last_owner():
                     raise LastOwnerError()
@@ -125,9 +128,10 @@ class Membership(models.Model):
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
-            # Lock the household's owner rows so that two concurrent removals cannot both pass the check.
-            list(Membership.objects.owners().select_for_update().filter(household_id=self.household_id))
-            if self.role == Role.OWNER and self._is_last_owner():
+            # Lock the household's row (as a demotion does) so that concurrent changes are checked in turn.
+            Household.objects.select_for_update().filter(pk=self.household_id).first()
+            stored = Membership.objects.filter(pk=self.pk).values_list("role", flat=True).first()
+            if stored == Role.OWNER and self._is_last_owner():
                 raise LastOwnerError()
             return super().delete(*args, **kwargs)
 

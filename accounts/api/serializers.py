@@ -38,8 +38,27 @@ class RefreshTokenSerializer(serializers.Serializer):
     refresh_token = serializers.CharField(max_length=4096)
 
 
+def check_current_password(request, value):
+    """The caller's current password, or a 400 on `current_password`; a wrong one is a failed login."""
+    from accounts.api.throttles import FailedLoginLimit
+
+    user = request.user
+    limit = FailedLoginLimit(request, user.email)
+    limit.attempt()
+    if not user.check_password(value):
+        raise serializers.ValidationError({"current_password": ["The current password is not correct."]})
+    limit.succeeded()
+
+
 class PasswordSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    current_password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+
+    def validate(self, attrs):
+        check_current_password(self.context["request"], attrs["current_password"])
+        return attrs
 
     def validate_password(self, value):
         return validated_password(value, self.context["request"].user)

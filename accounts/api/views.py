@@ -1,6 +1,10 @@
+import jwt
+from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.models import update_last_login
+from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -10,8 +14,10 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
@@ -26,6 +32,7 @@ from accounts.api.serializers import (
     TokenOwnerSerializer,
     TokenPairSerializer,
     UserSerializer,
+    check_current_password,
 )
 from accounts.api.throttles import FailedLoginLimit
 from accounts.models import Household, LastOwnerError, Membership, Role, User
@@ -35,6 +42,40 @@ from homelog.api.parsers import JSONParser
 from homelog.api.permissions import require
 
 JSON_OR_FORM = [JSONParser, FormParser]
+
+
+# Every refresh token minted by rotation carries the jti of the one its login gave: its family.
+FAMILY_CLAIM = "family"
+
+
+def _family(payload):
+    return payload.get(FAMILY_CLAIM) or payload.get(jwt_settings.JTI_CLAIM)
+
+
+def _new_refresh_token(user):
+    refresh = RefreshToken.for_user(user)
+    refresh[FAMILY_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
+    OutstandingToken.objects.filter(jti=refresh[jwt_settings.JTI_CLAIM]).update(token=str(refresh))
+    return refresh
+
+
+def _revoke_family(raw):
+    """Blacklist every live token of the family of `raw`, a genuine refresh token sent after rotation."""
+    try:
+        payload = token_backend.decode(raw, verify=True)
+    except TokenBackendError:
+        return
+    if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh":
+        return
+    family = _family(payload)
+    live = OutstandingToken.objects.filter(
+        user_id=payload.get(jwt_settings.USER_ID_CLAIM), expires_at__gt=timezone.now(), blacklistedtoken=None
+    )
+    for outstanding in live:
+        # Our own stored text, signed by us: read, not verified again.
+        claims = jwt.decode(outstanding.token, options={"verify_signature": False})
+        if _family(claims) == family:
+            BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
 def _token_pair(refresh):
@@ -86,7 +127,7 @@ class LoginView(TokenView):
             raise AuthenticationFailed("Incorrect email or password.", code="invalid_credentials")
         limit.succeeded()
         update_last_login(None, user)
-        return Response(_token_pair(RefreshToken.for_user(user)))
+        return Response(_token_pair(_new_refresh_token(user)))
 
 
 class RefreshView(TokenView):
@@ -100,8 +141,25 @@ class RefreshView(TokenView):
     def post(self, request):
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refresh = _verified_refresh_token(serializer.validated_data["refresh_token"])
-        refresh.blacklist()
+        raw = serializer.validated_data["refresh_token"]
+        try:
+            refresh = _verified_refresh_token(raw)
+        except InvalidToken:
+            # A rotated token sent again was copied: whoever holds its successor may not be its owner.
+            _revoke_family(raw)
+            raise
+        with transaction.atomic():
+            outstanding, _ = refresh.outstand()
+            # Rotation is one at a time per token: the first of parallel requests blacklists it, and the
+            # others, waiting on the row lock, find it blacklisted.
+            outstanding = OutstandingToken.objects.select_for_update().get(pk=outstanding.pk)
+            _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if not created:
+            _revoke_family(raw)
+            raise InvalidToken(
+                {"detail": "The refresh token is not valid: Token is blacklisted", "code": "token_not_valid"}
+            )
+        refresh[FAMILY_CLAIM] = _family(refresh.payload)
         refresh.set_jti()
         refresh.set_exp()
         refresh.set_iat()
@@ -201,6 +259,12 @@ class UserViewSet(
             return Response(UserSerializer(request.user).data)
         serializer = UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        new_email = serializer.validated_data.get("email")
+        if new_email is not None and new_email != request.user.email:
+            current = request.data.get("current_password") if hasattr(request.data, "get") else None
+            if not isinstance(current, str) or not current:
+                raise serializers.ValidationError({"current_password": ["This field is required."]})
+            check_current_password(request, current)
         save_or_conflict(serializer, "A user with this email address already exists.")
         return Response(serializer.data)
 
@@ -225,7 +289,9 @@ class HouseholdViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        household = create_household(name=data["name"], timezone=data["timezone"], owner=self.request.user)
+        household = create_household(
+            name=data["name"], timezone=data.get("timezone", settings.TIME_ZONE), owner=self.request.user
+        )
         household.role = Role.OWNER
         serializer.instance = household
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from accounts.models import Household, Membership, Role, User
-from accounts.tests.factories import HouseholdFactory, MembershipFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, HouseholdFactory, MembershipFactory, UserFactory
 from homelog.testing import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,13 @@ def test_me(api, member):
 
 def test_me_patch_changes_name_and_email_but_not_staff(api, member):
     response = api(member).patch(
-        "/api/users/me", {"display_name": "Kim", "email": " Kim@Example.com", "is_staff": True}
+        "/api/users/me",
+        {
+            "display_name": "Kim",
+            "email": " Kim@Example.com",
+            "is_staff": True,
+            "current_password": DEFAULT_PASSWORD,
+        },
     )
     assert response.status_code == 200
     member.refresh_from_db()
@@ -63,7 +69,9 @@ def test_me_patch_changes_name_and_email_but_not_staff(api, member):
 
 
 def test_me_patch_to_a_taken_email_is_a_conflict(api, member, owner):
-    response = api(member).patch("/api/users/me", {"email": owner.email.upper()})
+    response = api(member).patch(
+        "/api/users/me", {"email": owner.email.upper(), "current_password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 409
     assert response.json() == {"detail": "A user with this email address already exists.", "code": "conflict"}
 
@@ -242,3 +250,50 @@ def test_only_owners_manage_members(api, request, owner, household, role):
     assert response.status_code == 403
     assert response.json()["detail"] == "Only the household's owners can remove other members."
     assert household.memberships.count() == 2
+
+
+def test_creating_a_household_without_a_zone_takes_the_sites_zone(api, owner, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    response = api(owner).post("/api/households", {"name": "x"})
+    assert response.status_code == 201
+    household = Household.objects.get(name="x")
+    assert household.timezone == "Europe/Berlin"
+    body = response.json()
+    # The answer's times are in the site's zone, here Berlin's.
+    assert dt.datetime.fromisoformat(body.pop("created_at")) == household.created_at
+    expected = household_json(household, "owner")
+    del expected["created_at"]
+    assert body == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(api):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises whole transactions; the race needs PostgreSQL's row locks")
+    for _ in range(3):
+        home = HouseholdFactory()
+        first, second = UserFactory(), UserFactory()
+        for user in (first, second):
+            MembershipFactory(household=home, user=user, role=Role.OWNER)
+        clients = [(api(first), second), (api(second), first)]
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def demote(client, other, barrier=barrier, answers=answers, home=home):
+            barrier.wait()
+            try:
+                answers.append(client.patch(members_url(home, other), {"role": "member"}).status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=demote, args=pair) for pair in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == [200, 409]
+        assert Membership.objects.filter(household=home, role=Role.OWNER).count() == 1

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import CHANGED, JWTAuthentication, _key, forget_user
 from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD
 from homelog.api.fixtures import bearer_client
 from homelog.testing import queries_to_get
 from readings.tests.factories import ReadingFactory
@@ -122,7 +123,12 @@ def test_a_change_made_in_another_process_is_seen_at_once(user_cache, owner):
 
 def test_a_password_change_revokes_cached_tokens_at_once(user_cache, owner):
     old = cached_client(owner)
-    assert old.put("/api/auth/password", {"password": NEW_PASSWORD}).status_code == 204
+    assert (
+        old.put(
+            "/api/auth/password", {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD}
+        ).status_code
+        == 204
+    )
     assert refused(validate(old)) == {
         "detail": "The user's password has been changed.",
         "code": "password_changed",

@@ -87,7 +87,6 @@ def seeded(household):
 
 # Defects known and being fixed elsewhere: remove each entry once its fix is merged.
 KNOWN_DEFECTS = {
-    ("POST", "/api/households"): "a household without a timezone is a 500 (KeyError 'timezone')",
 }
 
 

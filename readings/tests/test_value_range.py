@@ -256,3 +256,41 @@ def test_values_stored_out_of_range_are_rendered(api, client, owner, meter, stor
     assert client.get(reverse("sources:home")).status_code == 200
     assert client.get(reverse("sources:source-detail", args=[meter.pk])).status_code == 200
     assert client.get(reverse("readings:reading-update", args=[reading.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("partial", ["false", "true"])
+def test_bulk_json_reports_nan_infinity_and_huge_integers_by_index(api, meter, partial):
+    """NaN and Infinity are not JSON, but devices send them: each reading holding one is refused by its
+    index, next to an integer past 64 bits, and the good reading is kept when partial."""
+    from sources.models import DeviceToken
+
+    _, secret = DeviceToken.issue(data_source=meter, name="Reader")
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    body = (
+        '[{"timestamp": "2025-01-01T00:00:00Z", "values": {"energy": NaN}},'
+        ' {"timestamp": "2025-01-01T01:00:00Z", "values": {"energy": 18446744073709551616}},'
+        ' {"timestamp": "2025-01-01T02:00:00Z", "values": {"energy": -Infinity}},'
+        ' {"timestamp": "2025-01-01T03:00:00Z", "values": {"energy": 5}}]'
+    )
+    response = post_json(client, f"/api/sources/{meter.pk}/readings/bulk?partial={partial}", body)
+    errors = {
+        "0.values": ["Value of 'energy' must be a finite number, not nan."],
+        "1.values": [range_message("1.84467e+19")],
+        "2.values": ["Value of 'energy' must be a finite number, not -inf."],
+    }
+    if partial == "true":
+        assert response.status_code == 200
+        assert response.json() == {"created": 1, "existing": 0, "failed": 3, "errors": errors}
+        assert stored(meter) == [("2025-01-01T03:00:00+00:00", {"energy": 5})]
+    else:
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "Nothing was stored: 3 of 4 readings are invalid or conflict with stored ones.",
+            "code": "invalid",
+            "created": 0,
+            "existing": 0,
+            "failed": 3,
+            "errors": errors,
+        }
+        assert stored(meter) == []

@@ -12,7 +12,7 @@ from django.utils.text import capfirst
 from accounts.forms import timezone_choices
 from readings.models import Reading
 from readings.templatetags.readings_extras import ago, reading_value
-from sources.metrics import validate_values
+from sources.metrics import validate_values, value_error
 
 # A phone's clock may run a little ahead of the server's.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -127,6 +127,12 @@ class ReadingForm(forms.Form):
         if not values:
             if not any(_metric_field_name(name) in self.errors for name in self.source.metric_names):
                 raise ValidationError("Enter a value for at least one metric.", code="no_values")
+            return cleaned
+        for name, value in list(values.items()):
+            if (message := value_error(name, value)) is not None:
+                self.add_error(_metric_field_name(name), ValidationError(message, code="out_of_range"))
+                del values[name]
+        if any(_metric_field_name(name) in self.errors for name in self.source.metric_names):
             return cleaned
         validate_values(values, self.source.metrics)
         cleaned["values"] = values

@@ -1,12 +1,62 @@
+import json
+
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.fields.json import KeyTransform
 from uuid_utils.compat import uuid7
 
 from readings.changes import announce_readings_changed, count_readings
 from readings.querysets import ReadingQuerySet
 from sources.metrics import validate_values
 from sources.models import DataSource
+
+_INT64 = range(-(2**63), 2**64)
+
+
+def _number_from_json(text):
+    number = int(text)
+    if number in _INT64:
+        return number
+    # Only a value written past homelog's validation gets here (PostgreSQL's jsonb writes 1e20 out in full):
+    # as a double, as homelog reads every value, so that it can be rendered rather than fail the answer.
+    try:
+        return float(number)
+    except OverflowError:
+        return float("inf") if number > 0 else float("-inf")
+
+
+class ValuesDecoder(json.JSONDecoder):
+    """JSON of stored values, with integers beyond 64 bits read as doubles: orjson, which renders every API
+    answer, cannot write them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, parse_int=_number_from_json, **kwargs)
+
+
+class ValuesField(models.JSONField):
+    """A reading's values, read with orjson: several times faster than the standard library, and it reads an
+    integer beyond 64 bits as a double as well."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("decoder", ValuesDecoder)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        # Only reading differs from a JSONField, not the column: migrations see a plain JSONField, so the
+        # field needs no migration of its own.
+        name, _, args, kwargs = super().deconstruct()
+        kwargs.pop("decoder", None)
+        return name, "django.db.models.JSONField", args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        if type(value) is str and not isinstance(expression, KeyTransform):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass  # a number too large even for a double: the standard library's decoder reads it
+        return super().from_db_value(value, expression, connection)
 
 
 class Reading(models.Model):
@@ -25,7 +75,7 @@ class Reading(models.Model):
     )
     timestamp = models.DateTimeField()
     # blank=True so that an empty object reaches clean() and gets its own message.
-    values = models.JSONField(blank=True, help_text='Metric name → number, e.g. {"energy": 1234.5}.')
+    values = ValuesField(blank=True, help_text='Metric name → number, e.g. {"energy": 1234.5}.')
     # Indexed only where set (see Meta): device and import readings have no creator, and an index entry for
     # each of them would slow every bulk write for nothing.
     created_by = models.ForeignKey(

@@ -7,7 +7,6 @@ dict look-up, with no extra query.
 
 import math
 import re
-import sys
 
 from django.core.exceptions import ValidationError
 
@@ -93,11 +92,37 @@ def validate_metrics(metrics):
         raise ValidationError(errors)
 
 
-def _is_finite(number):
+# The largest magnitude a reading's value may have. Values are doubles (every reader of readings, SQL and
+# Python, turns them into float8), and below 1e15 a double still holds a meter's register to a thousandth;
+# anything larger is a typo or a broken device, and integers past 64 bits cannot even be written as JSON by
+# the API's renderer.
+MAX_VALUE_MAGNITUDE = 1e15
+_RANGE = "between -1e15 and 1e15"
+
+
+def _shown(value):
+    """`value` as a message shows it: a number far beyond the range in short scientific notation."""
+    if type(value) is float or abs(value) < 10**18:
+        return repr(value)
     try:
-        return math.isfinite(number)
+        return f"{value:.6g}"
     except OverflowError:  # an integer too large for a float, e.g. 1 followed by 400 zeros
-        return False
+        return "a number larger than 1.8e308"
+
+
+def value_error(name, value):
+    """The message for `value` of metric `name` when it is not a value homelog accepts, else None: a number
+    (not a boolean), finite, with a magnitude of at most MAX_VALUE_MAGNITUDE. The one definition of the rule:
+    the API, the bulk and CSV import, the page form, the import command and the admin all come here."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"Value of {name!r} must be a number, not {value!r}."
+    if isinstance(value, float) and value != value:
+        return f"Value of {name!r} must be a finite number, not {value!r}."
+    if not -MAX_VALUE_MAGNITUDE <= value <= MAX_VALUE_MAGNITUDE:
+        if isinstance(value, float) and value in (math.inf, -math.inf):
+            return f"Value of {name!r} must be a finite number, not {value!r}."
+        return f"Value of {name!r} must be {_RANGE}, not {_shown(value)}."
+    return None
 
 
 def values_are_valid(values, metrics):
@@ -105,21 +130,18 @@ def values_are_valid(values, metrics):
     per row of a large batch, which ask `validate_values` for the messages only when this says no."""
     if type(values) is not dict or not values or not values.keys() <= metrics.keys():
         return False
+    top = MAX_VALUE_MAGNITUDE
     for value in values.values():
         kind = type(value)
-        if kind is float:
-            if value - value != 0.0:  # infinity or NaN
-                return False
-        elif kind is not int or not -_LARGEST_FLOAT <= value <= _LARGEST_FLOAT:
+        # NaN fails the comparison too.
+        if (kind is not float and kind is not int) or not -top <= value <= top:
             return False
     return True
 
 
-_LARGEST_FLOAT = sys.float_info.max
-
-
 def validate_values(values, metrics):
-    """Raise ValidationError unless `values` maps some of the source's metric names to finite numbers."""
+    """Raise ValidationError unless `values` maps some of the source's metric names to numbers homelog
+    accepts (see `value_error`)."""
     if not isinstance(values, dict):
         raise ValidationError("Values must be an object mapping metric names to numbers.")
     if not values:
@@ -129,9 +151,7 @@ def validate_values(values, metrics):
         if name not in metrics:
             known = ", ".join(sorted(metrics))
             errors.append(f"Unknown metric {name!r}; this source has: {known}.")
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            errors.append(f"Value of {name!r} must be a number, not {value!r}.")
-        elif not _is_finite(value):
-            errors.append(f"Value of {name!r} must be a finite number, not {value!r}.")
+        elif (message := value_error(name, value)) is not None:
+            errors.append(message)
     if errors:
         raise ValidationError(errors)

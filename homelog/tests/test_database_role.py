@@ -48,7 +48,7 @@ def run_script(name, server, superuser):
             "POSTGRES_DB": "postgres",
             "HOMELOG_DB_USER": name,
             "HOMELOG_DB_NAME": name,
-            "HOMELOG_DB_PASSWORD": "it's a \"quoted\" secret",
+            "HOMELOG_DB_PASSWORD": 'it\'s a "quoted" secret',
         },
         capture_output=True,
         text=True,

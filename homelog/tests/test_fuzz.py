@@ -86,8 +86,7 @@ def seeded(household):
 
 
 # Defects known and being fixed elsewhere: remove each entry once its fix is merged.
-KNOWN_DEFECTS = {
-}
+KNOWN_DEFECTS = {}
 
 
 def _known_ids(case, ids):

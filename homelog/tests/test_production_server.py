@@ -282,7 +282,7 @@ def test_production_server_logs_in_and_answers_the_api(
         response, _ = server.request(
             "PUT",
             "/api/auth/password",
-            body=json.dumps({"password": "another long production password"}),
+            body=json.dumps({"password": "another long production password", "current_password": PASSWORD}),
             headers={**bearer, "Content-Type": "application/json"},
         )
         assert response.status == 204

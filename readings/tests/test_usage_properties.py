@@ -11,7 +11,7 @@ import zoneinfo
 import pytest
 from django.conf import settings
 from django.db import connection
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -106,7 +106,10 @@ def test_usage_over_readings_over_rollups_and_the_reference_agree(
     hi = calendar.next_edge(readings[-1][0] - margin, interval, tz)
     if lo >= hi:
         hi = calendar.next_edge(lo, interval, tz)
-    edges = calendar.bucket_edges(lo, hi, interval, tz, settings.USAGE_MAX_BUCKETS)
+    try:
+        edges = calendar.bucket_edges(lo, hi, interval, tz, settings.USAGE_MAX_BUCKETS)
+    except calendar.RangeError:
+        assume(False)  # more hours than usage computes at once
 
     expected = reference(readings, edges)
     forms = {"readings": None, "rollups": None}
@@ -121,7 +124,7 @@ def test_usage_over_readings_over_rollups_and_the_reference_agree(
     for name, found in forms.items():
         if found is not None:
             assert all(map(close, found, expected)), (name, found, expected)
-    if margin_hours <= 0:
+    if edges[0] <= readings[0][0] and readings[-1][0] <= edges[-1]:
         # The range holds every reading: its buckets add up to every rise of the register.
         total = sum(register_increase(a, b) for (_, a), (_, b) in itertools.pairwise(readings))
         assert close(sum(value or 0.0 for value in forms["readings"]), total)

@@ -6,4 +6,3 @@ class ReadingsConfig(AppConfig):
 
     def ready(self):
         from readings import changes  # noqa: F401 — connects the signal receivers
-        from readings.usage import cache  # noqa: F401 — drops cached usage when readings change

@@ -30,9 +30,14 @@ def count_readings(source_id, delta):
 
 
 def announce_readings_changed(source_ids):
-    """Tell every listener, once the surrounding transaction commits, that these sources' readings changed."""
+    """Move these sources' `readings_version` in the caller's transaction, and tell every listener once it
+    commits that their readings changed. The version is what keeps cached usage exact: it commits or rolls
+    back with the readings, whether or not the cache can be reached."""
+    from sources.models import DataSource
+
     source_ids = frozenset(source_ids)
     if source_ids:
+        DataSource.objects.filter(pk__in=source_ids).update(readings_version=F("readings_version") + 1)
         transaction.on_commit(lambda: readings_changed.send(sender=None, source_ids=source_ids))
 
 

@@ -23,6 +23,10 @@ class SourceType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# Fields that only the writers of readings move, with F() updates.
+WRITTEN_BY_READINGS = frozenset({"reading_count", "readings_version"})
+
+
 class DataSource(models.Model):
     """A meter or sensor of a household, with the metrics its readings carry."""
 
@@ -49,6 +53,10 @@ class DataSource(models.Model):
     # A counter rather than COUNT(*) per request: counting 100,000 readings of each source made the source
     # list take tens of milliseconds per source. Every write path keeps it in step (readings.changes).
     reading_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # Moves, in the writer's transaction, at every change to the source's readings: usage computed from them is
+    # cached under it (readings/usage/cache.py). In the database rather than the cache, so that a change made
+    # while the cache is away cannot leave an old result reachable once it is back.
+    readings_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,13 +76,13 @@ class DataSource(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # The counter moves only by the F() updates of the writers of readings: a source loaded before some
-        # readings were stored would otherwise put its stale count back when it is saved.
+        # The counter and the version move only by the F() updates of the writers of readings: a source loaded
+        # before some readings were stored would otherwise put its stale values back when it is saved.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "reading_count"
+                if not field.primary_key and field.name not in WRITTEN_BY_READINGS
             ]
         super().save(*args, **kwargs)
 

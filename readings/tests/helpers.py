@@ -1,6 +1,6 @@
 """Helpers shared by the readings tests and the page tests."""
 
-from readings.changes import readings_changed
+from readings.changes import announce_readings_changed
 from readings.models import Reading
 from sources.models import DataSource
 
@@ -16,10 +16,9 @@ def stored(source):
 
 
 def readings_committed():
-    """Tell the usage cache that every source's readings changed, as a commit would.
+    """Move every source's readings version, as a writer of readings does.
 
-    Tests run inside a transaction that never commits, so the announcement made when readings are saved
-    never arrives; query-count tests call this after adding rows, so that each measured request computes
+    For tests that add rows past the writers (bulk_create in factories): each measured request then computes
     usage afresh, as the first request after new readings does.
     """
-    readings_changed.send(sender=None, source_ids=frozenset(DataSource.objects.values_list("pk", flat=True)))
+    announce_readings_changed(DataSource.objects.values_list("pk", flat=True))

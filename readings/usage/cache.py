@@ -1,28 +1,21 @@
-"""Computed usage kept in Django's cache, dropped when a source's readings change.
+"""Computed usage kept in Django's cache, under the versions of the sources it was computed from.
 
-Each source has a version token in the cache; every cached result's key contains the tokens of the sources
-it was computed from, so bumping a token (on `readings_changed`) makes the old results unreachable without
-finding them. Tokens are written when a source is created and when its readings change, never when usage
-is read: reading them is one `get_many` whatever the number of sources (one SQL query with the database
-cache). A source whose token is missing (it predates the cache, or the token was evicted) has its usage
-computed afresh and not kept until its readings change again; a default token instead could bring back a
-result computed before a change.
+Every source has a `readings_version` that its writers of readings move in their own transaction
+(`readings.changes.announce_readings_changed`). A cached result's key holds the version of each of its sources,
+read from the database when the key is made: a change makes the old results unreachable without finding them,
+and since the version commits with the readings, a change made while the cache is away (its invalidation
+lost, as a cache-held version would lose it) cannot bring an old result back once the cache returns.
 """
 
 import hashlib
 import logging
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
-from readings.changes import readings_changed
+from sources.models import DataSource
 
 logger = logging.getLogger(__name__)
-
-VERSION_KEY = "usage:version:{}"
 
 
 def _quietly(operation, *args, default=None, **kwargs):
@@ -35,39 +28,20 @@ def _quietly(operation, *args, default=None, **kwargs):
         return default
 
 
-def _new_token():
-    return uuid.uuid4().hex
-
-
-def source_versions(source_ids):
-    """{source_id: version token or None} for `source_ids`."""
-    keys = {VERSION_KEY.format(source_id): source_id for source_id in source_ids}
-    found = _quietly(cache.get_many, keys, default={})
-    return {source_id: found.get(key) for key, source_id in keys.items()}
-
-
-@receiver(readings_changed, dispatch_uid="usage-cache-invalidation")
-def forget_usage_of(sender, source_ids, **kwargs):
-    tokens = {VERSION_KEY.format(source_id): _new_token() for source_id in source_ids}
-    if _quietly(cache.set_many, tokens, timeout=None, default=False) is False:
-        # Without a new token the old results would stay reachable: better to forget the old one.
-        _quietly(cache.delete_many, list(tokens))
-
-
-@receiver(post_save, sender="sources.DataSource", dispatch_uid="usage-version-of-a-new-source")
-def _version_a_new_source(sender, instance, created, **kwargs):
-    if created:
-        _quietly(cache.set, VERSION_KEY.format(instance.pk), _new_token(), timeout=None)
-
-
 def result_key(kind, sources, *parts):
-    """A cache key for a result computed from `sources` (and whatever else `parts` name), or None when a
-    source has no version token, so that the result must not be kept."""
-    versions = source_versions([source.pk for source in sources])
-    if None in versions.values():
+    """A cache key for a result computed from `sources` (and whatever else `parts` name), made from their
+    versions as committed now; None when a source no longer exists, so that the result is not kept."""
+    ids = sorted({source.pk for source in sources})
+    # One indexed query whatever the number of sources. created_at tells a new source from a deleted one whose
+    # id it reuses (SQLite can reuse ids), both at version 0.
+    found = (
+        DataSource.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "created_at", "readings_version")
+    )
+    identity = [(pk, created.isoformat(), version) for pk, created, version in found]
+    if len(identity) != len(ids):
         return None
-    # created_at guards against a new source that reuses a deleted one's id (SQLite can reuse ids).
-    identity = [(source.pk, source.created_at.isoformat(), versions[source.pk]) for source in sources]
     digest = hashlib.sha256(repr((identity, parts)).encode()).hexdigest()
     return f"usage:{kind}:{digest}"
 

@@ -53,9 +53,9 @@ class DataSource(models.Model):
     # A counter rather than COUNT(*) per request: counting 100,000 readings of each source made the source
     # list take tens of milliseconds per source. Every write path keeps it in step (readings.changes).
     reading_count = models.PositiveBigIntegerField(default=0, editable=False)
-    # Moves, in the writer's transaction, at every change to the source's readings: usage computed from them is
-    # cached under it (readings/usage/cache.py). In the database rather than the cache, so that a change made
-    # while the cache is away cannot leave an old result reachable once it is back.
+    # Moves, in the writer's transaction, at every change to the source's readings: usage computed from
+    # them is cached under it (readings/usage/cache.py). In the database rather than in the cache, so that a
+    # change made while the cache is away cannot leave an old result reachable once it is back.
     readings_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

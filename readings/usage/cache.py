@@ -1,10 +1,10 @@
 """Computed usage kept in Django's cache, under the versions of the sources it was computed from.
 
 Every source has a `readings_version` that its writers of readings move in their own transaction
-(`readings.changes.announce_readings_changed`). A cached result's key holds the version of each of its sources,
-read from the database when the key is made: a change makes the old results unreachable without finding them,
-and since the version commits with the readings, a change made while the cache is away (its invalidation
-lost, as a cache-held version would lose it) cannot bring an old result back once the cache returns.
+(`readings.changes.announce_readings_changed`). A cached result's key holds the version of each of its
+sources, read from the database when the key is made: a change makes the old results unreachable without
+finding them. Since the version commits with the readings, a change made while the cache is away (when an
+invalidation sent to the cache would be lost) cannot bring an old result back once the cache returns.
 """
 
 import hashlib

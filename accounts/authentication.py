@@ -15,6 +15,12 @@ Each process also keeps copies of the entries it accepted (`homelog.cache.LocalC
 make no round trip to Redis either. A change is announced to every process, through Redis publish/subscribe,
 each time its marker is written, and a request applies what was announced before it reads a copy.
 
+While Redis is away, a change cannot write its marker. It then moves the epoch in the database
+(`UserCacheEpoch`), in the change's own transaction, and the change goes through. Every entry is kept with
+the epoch it was made under and accepts only while that epoch is current; a process reads the epoch from the
+database at most every USER_CACHE_EPOCH_SECONDS, and at once after a cache error of its own. So what Redis
+held before an outage is not trusted after it: a user deactivated meanwhile is refused once Redis is back.
+
 Users are changed through `save()` and `delete()` (the admin, the API, the pages, `change_password`); a
 `QuerySet.update()` of users would bypass the signals and must be followed by `forget_user()`.
 """
@@ -23,6 +29,7 @@ import functools
 import logging
 import re
 import threading
+from time import monotonic
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +44,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
+from accounts.models import UserCacheEpoch
 from homelog.cache import local_copies
 
 logger = logging.getLogger(__name__)
@@ -88,9 +96,27 @@ def _copies():
             return _copies_made["users"]
 
 
+# This process's reading of the epoch: (value, when read), or None to read it again at the next request.
+_epoch_read = None
+
+
+def _current_epoch():
+    global _epoch_read
+    read = _epoch_read
+    if read is None or monotonic() - read[1] >= settings.USER_CACHE_EPOCH_SECONDS:
+        read = _epoch_read = (UserCacheEpoch.current(), monotonic())
+    return read[0]
+
+
+def _read_epoch_again():
+    global _epoch_read
+    _epoch_read = None
+
+
 @receiver(setting_changed, dispatch_uid="accounts.authentication.setting_changed")
 def _cache_settings_changed(setting, **kwargs):
-    if setting in ("CACHES", "JWT_USER_CACHE_SECONDS"):
+    if setting in ("CACHES", "JWT_USER_CACHE_SECONDS", "USER_CACHE_EPOCH_SECONDS"):
+        _read_epoch_again()
         with _copies_lock:
             copies = _copies_made.pop("users", None)
         if copies is not None:
@@ -162,15 +188,19 @@ class JWTAuthentication(authentication.JWTAuthentication):
         try:
             return cache.get(_key(user_id))
         except Exception:
-            # Each backend raises its own errors; without the cache, the database answers.
+            # Each backend raises its own errors; without the cache, the database answers. The epoch may
+            # have moved meanwhile: it is read again before an entry is trusted.
             logger.warning("the cache is unreachable; reading the user from the database", exc_info=True)
+            _read_epoch_again()
             return CACHE_UNREACHABLE
 
     def _accepting(self, entry, validated_token):
         """The user of an entry that accepts the token; None for anything else."""
-        if not isinstance(entry, tuple):
+        if not isinstance(entry, tuple) or len(entry) != 3:
             return None
-        stamp, values = entry
+        epoch, stamp, values = entry
+        if epoch != _current_epoch():  # made before a change that could not reach the cache
+            return None
         field_names = _cached_field_names()
         if len(values) != len(field_names):  # written by another version of the User model
             return None
@@ -183,6 +213,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def _remember(self, user):
         entry = (
+            _current_epoch(),
             get_md5_hash_password(user.password),
             tuple(getattr(user, name) for name in _cached_field_names()),
         )
@@ -191,6 +222,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             cache.add(_key(user.pk), entry, timeout=settings.JWT_USER_CACHE_SECONDS)
         except Exception:
             logger.warning("the cache is unreachable; the user is not cached", exc_info=True)
+            _read_epoch_again()
         return entry
 
 
@@ -203,17 +235,23 @@ class JWTScheme(SimpleJWTScheme):
 def forget_user(user_id):
     """Make every request read user `user_id` from the database until a while after the change commits.
 
-    A cache error is raised, not swallowed: a revocation that cannot be recorded must not pass silently.
+    When the cache cannot be reached, the epoch moves instead (in the caller's transaction, or in one of its
+    own after a commit), so that no entry made before the change is trusted again.
     """
     if not _caching():
         return
 
     def mark_changed():
-        cache.set(_key(user_id), CHANGED, timeout=CHANGED_MARKER_SECONDS)
-        # After the marker: a process that drops its copy and reads the shared entry finds the marker.
-        copies = _copies()
-        if copies is not None:
-            copies.announce(str(user_id))
+        try:
+            cache.set(_key(user_id), CHANGED, timeout=CHANGED_MARKER_SECONDS)
+            # After the marker: a process that drops its copy and reads the shared entry finds the marker.
+            copies = _copies()
+            if copies is not None:
+                copies.announce(str(user_id))
+        except Exception:
+            logger.warning("the cache is unreachable; cached users are forgotten by epoch", exc_info=True)
+            UserCacheEpoch.move()
+            transaction.on_commit(_read_epoch_again)
 
     mark_changed()
     # Again on commit: until then other connections still read the old row, and may have cached it.

@@ -2,7 +2,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -138,3 +138,31 @@ class Membership(models.Model):
     def _is_last_owner(self):
         other_owners = Membership.objects.owners().filter(household_id=self.household_id).exclude(pk=self.pk)
         return not other_owners.exists()
+
+
+class UserCacheEpoch(models.Model):
+    """One row, whose value moves when a change to a user could not be recorded in the shared cache (Redis was
+    away). Cached users are kept with the value they were cached under, and an entry of an earlier value is
+    not trusted (accounts/authentication.py): the database then decides, as it does without a cache."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    THE_ROW = 1
+
+    def __str__(self):
+        return f"user cache epoch {self.value}"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(pk=cls.THE_ROW).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def move(cls):
+        """Move the value, in the caller's transaction."""
+        if cls.objects.filter(pk=cls.THE_ROW).update(value=models.F("value") + 1):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(pk=cls.THE_ROW, value=1)
+        except IntegrityError:  # made meanwhile by another writer
+            cls.objects.filter(pk=cls.THE_ROW).update(value=models.F("value") + 1)

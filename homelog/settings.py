@@ -235,6 +235,9 @@ else:
 # drops the entry at once (accounts/authentication.py). Off without Redis: the database cache would only
 # trade one query for another.
 JWT_USER_CACHE_SECONDS = env.int("JWT_USER_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# How long a process trusts its reading of the user cache's epoch, which moves when a change to a user could
+# not reach Redis: after an outage, an entry made before such a change is trusted at most this long.
+USER_CACHE_EPOCH_SECONDS = env.float("USER_CACHE_EPOCH_SECONDS", default=1.0)
 
 
 # --- Serving, security and logging -----------------------------------------------------------------------

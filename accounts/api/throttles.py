@@ -3,19 +3,29 @@
 Each attempt is counted before the password is checked, with an atomic increment (Redis, or the local
 memory cache in one process), so that parallel guesses cannot all slip through while the counter is read;
 a successful login gives its count back. Windows are fixed, so Retry-After is simply the window's end.
+
+While the shared cache is away, each process counts in its own memory (Django's local-memory cache, whose
+increments are atomic within the process): logins are still answered, and still limited, to the same rate per
+process; with several worker processes a guesser gets at most that many times the limit until Redis is back.
 """
 
-import contextlib
 import hashlib
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+logger = logging.getLogger(__name__)
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# The counts of this process while the shared cache cannot be reached.
+LOCAL_COUNTS = LocMemCache("homelog-login-failures", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
 def parse_rate(rate):
@@ -42,13 +52,25 @@ class FailedLoginLimit:
 
     def succeeded(self):
         for key in self.keys:
-            with contextlib.suppress(ValueError):  # expired with its window meanwhile
-                cache.decr(key)
+            for counts in (cache, LOCAL_COUNTS):
+                try:
+                    counts.decr(key)
+                except ValueError:  # expired with its window meanwhile, or never counted here
+                    pass
+                except Exception:
+                    logger.warning("the cache is unreachable; login counts kept in the process")
 
     def _increment(self, key):
-        cache.add(key, 0, timeout=self.period_seconds + 1)
         try:
-            return cache.incr(key)
+            return self._increment_in(cache, key)
+        except Exception:
+            logger.warning("the cache is unreachable; login counts kept in the process", exc_info=True)
+            return self._increment_in(LOCAL_COUNTS, key)
+
+    def _increment_in(self, counts, key):
+        counts.add(key, 0, timeout=self.period_seconds + 1)
+        try:
+            return counts.incr(key)
         except ValueError:  # expired between add() and incr(), at the very end of its window
-            cache.set(key, 1, timeout=self.period_seconds + 1)
+            counts.set(key, 1, timeout=self.period_seconds + 1)
             return 1

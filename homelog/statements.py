@@ -37,6 +37,16 @@ class Param(Expression):
         return "%s", [self]
 
 
+class RequestingUser:
+    """The user of a compiled statement, with its id left open: what the `visible_to(user)` methods read of
+    a user (they go by its id)."""
+
+    is_authenticated = True
+
+    def __init__(self, pk):
+        self.pk = pk
+
+
 class Statement:
     def __init__(self, build):
         """`build(param, shape)` returns the values() or values_list() queryset of `shape`, using

@@ -23,6 +23,17 @@ class SourceType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def units_of(metrics):
+    """Stored metrics as the API renders them: {"name": "unit"}, by name (jsonb keeps no order)."""
+    return {name: metrics[name]["unit"] for name in sorted(metrics)}
+
+
+def kinds_of(metrics):
+    return {
+        name: "cumulative" if metrics[name]["cumulative"] else "instantaneous" for name in sorted(metrics)
+    }
+
+
 # Fields that only the writers of readings move, with F() updates.
 WRITTEN_BY_READINGS = frozenset({"reading_count", "readings_version"})
 
@@ -94,14 +105,11 @@ class DataSource(models.Model):
     @property
     def units(self):
         """The metrics as the API renders them: {"name": "unit"}."""
-        return {name: self.metrics[name]["unit"] for name in self.metric_names}
+        return units_of(self.metrics)
 
     @property
     def metric_kinds(self):
-        return {
-            name: "cumulative" if self.metrics[name]["cumulative"] else "instantaneous"
-            for name in self.metric_names
-        }
+        return kinds_of(self.metrics)
 
     def is_cumulative(self, metric):
         return bool(self.metrics[metric]["cumulative"])

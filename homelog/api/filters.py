@@ -47,6 +47,16 @@ class LocalTimeFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
 
 
+def _applies_its_lookup(filter_, value):
+    """Whether `filter_` filters on `field_name__lookup_expr` = `value`, as django-filter's Filter does."""
+    if filter_.exclude:
+        return False
+    if isinstance(filter_, django_filters.ChoiceFilter):
+        # Its own filter() differs only for the choice meaning "null".
+        return type(filter_).filter is django_filters.ChoiceFilter.filter and value != filter_.null_value
+    return type(filter_).filter is django_filters.Filter.filter
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, passing the view's `filter_timezone()` to a LocalTimeFilterSet."""
 
@@ -67,7 +77,8 @@ class FilterBackend(DjangoFilterBackend):
         """What filter_queryset() would do, for a view that runs its query itself: ``({filter name: (lookup,
         value)}, ordering or None)``, e.g. ``({"start": ("timestamp__gte", moment)}, ["-timestamp"])``.
 
-        Bad values raise the same 400 as filter_queryset(). Only MomentFilters and an OrderingFilter.
+        Bad values raise the same 400 as filter_queryset(). MomentFilters, an OrderingFilter, and filters that
+        apply their lookup to the value as it is (django-filter's own Filter.filter, not excluding).
         """
         if not self.filters_asked_for(request, queryset, view):
             return {}, None
@@ -83,6 +94,8 @@ class FilterBackend(DjangoFilterBackend):
                 ordering = [filter_.get_ordering_value(param) for param in value]
             elif isinstance(filter_, MomentFilter):
                 lookups[name] = (f"{filter_.field_name}__{filter_.lookup_expr}", filter_.moment(value))
+            elif _applies_its_lookup(filter_, value):
+                lookups[name] = (f"{filter_.field_name}__{filter_.lookup_expr}", value)
             else:
                 raise TypeError(f"{type(filter_).__name__} {name!r} has no lookup for a compiled statement")
         return lookups, ordering

@@ -15,7 +15,7 @@ from homelog.api.filters import FilterBackend
 from homelog.api.pagination import KeysetLinkPagination
 from homelog.api.permissions import require
 from homelog.db_functions import UUIDText
-from homelog.statements import Statement
+from homelog.statements import RequestingUser, Statement
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
 from readings.models import Reading
@@ -58,18 +58,9 @@ class SourceReadingsMixin:
         )
 
 
-class _RequestingUser:
-    """The user of a compiled readings list: what visible_to() reads of a user, with its id left open."""
-
-    is_authenticated = True
-
-    def __init__(self, pk):
-        self.pk = pk
-
-
 def _readings_list(param, shape):
     lookups, ordering, offset, count = shape
-    user, source = _RequestingUser(param("user", IntegerField())), param("source", IntegerField())
+    user, source = RequestingUser(param("user", IntegerField())), param("source", IntegerField())
     readings = Reading.objects.of_visible_source(source, user)
     for name, lookup in lookups:
         readings = readings.filter(**{lookup: param(name, DateTimeField())})

@@ -92,7 +92,12 @@ def main():
     parser.add_argument(
         "--compare", default="homelog+pool,drf-baseline,floor", help="servers to compare with"
     )
-    parser.add_argument("--profile", type=Path, help="record the workers with py-spy during readings-100")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the workers with py-spy during readings-100 at the highest load (or, without it in "
+        "--only, during the first endpoint measured)",
+    )
     parser.add_argument(
         "--busy",
         type=int,
@@ -191,7 +196,10 @@ def main():
                     print(f"{endpoint.name}: not served by this build, skipped")
                     continue
                 for conns in connections:
-                    result = server.load(endpoint, conns, args.duration, token)
+                    profile = None
+                    if args.profile and conns == max(connections) and not args.profile.exists():
+                        profile = args.profile
+                    result = server.load(endpoint, conns, args.duration, token, profile)
                     results["homelog", endpoint.name, conns] = result
                     remove_posted_readings()
                     print_row("homelog", endpoint.name, conns, results["homelog", endpoint.name, conns])

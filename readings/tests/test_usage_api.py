@@ -250,3 +250,27 @@ def test_a_cached_answer_is_dropped_when_a_reading_is_added(
         ReadingFactory(data_source=meter, timestamp=at("2025-01-13 00:00"), values={"energy": 150.0})
     # 12 hours at 1 kWh an hour, then 2 kWh until the new reading at midnight.
     assert client.get(usage_url(meter), query).json()["total"]["consumption"] == 14.0
+
+
+def test_a_cached_household_answer_follows_its_readings_and_its_sources(api, owner, household, meter):
+    client = api(owner)
+    query = {"start": "2025-01-01", "end": "2025-02-01"}
+
+    def current():
+        return client.get(household_url(household), query).json()["current"]
+
+    assert (current()["cost"], [s["name"] for s in current()["sources"]]) == (14.4, [meter.name])
+    with CaptureQueriesContext(connection) as captured:
+        current()
+    tables = [q["sql"] for q in captured if "readings_reading" in q["sql"] or "readings_hourly" in q["sql"]]
+    assert not tables, "the second answer comes from the cache"
+
+    ReadingFactory(data_source=meter, timestamp=at("2025-01-13 00:00"), values={"energy": 150.0})
+    assert (current()["totals"][0]["consumption"], current()["cost"]) == (50.0, 15.0)
+    meter.name, meter.price_per_unit = "Main meter", "0.5"
+    meter.save()
+    assert ([s["name"] for s in current()["sources"]], current()["cost"]) == (["Main meter"], 25.0)
+    gas = DataSourceFactory(household=household, name="Gas", type="gas")
+    assert [s["name"] for s in current()["sources"]] == ["Gas", "Main meter"]
+    gas.delete()
+    assert [s["name"] for s in current()["sources"]] == ["Main meter"]

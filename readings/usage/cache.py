@@ -12,7 +12,9 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import IntegerField
 
+from homelog.statements import Statement
 from sources.models import DataSource
 
 logger = logging.getLogger(__name__)
@@ -28,22 +30,45 @@ def _quietly(operation, *args, default=None, **kwargs):
         return default
 
 
+# created_at tells a new source from a deleted one whose id it reuses (SQLite can reuse ids), both at
+# version 0; updated_at moves with any change to the source itself (its name, metrics or price).
+IDENTITY = ("pk", "created_at", "updated_at", "readings_version")
+
+
+def _identities(rows):
+    return [(pk, created.isoformat(), updated.isoformat(), version) for pk, created, updated, version in rows]
+
+
+def _household_sources(param, shape):
+    household = param("household", IntegerField())
+    return DataSource.objects.filter(household_id=household).order_by("pk").values_list(*IDENTITY)
+
+
+# Compiled once: asked for on every household answer, hit or miss.
+HOUSEHOLD_SOURCES = Statement(_household_sources)
+
+
+def _key(kind, identities, parts):
+    digest = hashlib.sha256(repr((identities, parts)).encode()).hexdigest()
+    return f"usage:{kind}:{digest}"
+
+
 def result_key(kind, sources, *parts):
     """A cache key for a result computed from `sources` (and whatever else `parts` name), made from their
     versions as committed now; None when a source no longer exists, so that the result is not kept."""
     ids = sorted({source.pk for source in sources})
-    # One indexed query whatever the number of sources. created_at tells a new source from a deleted one whose
-    # id it reuses (SQLite can reuse ids), both at version 0.
-    found = (
-        DataSource.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "created_at", "readings_version")
-    )
-    identity = [(pk, created.isoformat(), version) for pk, created, version in found]
-    if len(identity) != len(ids):
+    # One indexed query whatever the number of sources.
+    identities = _identities(DataSource.objects.filter(pk__in=ids).order_by("pk").values_list(*IDENTITY))
+    if len(identities) != len(ids):
         return None
-    digest = hashlib.sha256(repr((identity, parts)).encode()).hexdigest()
-    return f"usage:{kind}:{digest}"
+    return _key(kind, identities, parts)
+
+
+def household_key(kind, household_id, *parts):
+    """A cache key for a result computed from all the sources of a household, as they are now: a source
+    added, removed or changed, or a change to its readings, makes another key."""
+    identities = _identities(HOUSEHOLD_SOURCES.run(None, household=household_id))
+    return _key(kind, (household_id, identities), parts)
 
 
 def cached(key, compute):

@@ -33,7 +33,9 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 # slow client without holding a thread, and is not bounded by the timeout; each worker then takes a new
 # connection only while it holds no more than one more than the least of the others, at most
 # worker_connections, and answers in turn the clients waiting beyond (homelog/gunicorn_worker.py).
-worker_class = "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or (
+    "homelog.gunicorn_worker.FairThreadWorker" if threads > 1 else "sync"
+)
 # Without that sharing, the first threaded worker to wake took most of a burst of connections (100 from wrk:
 # 64/34/2 per worker), and the readings list's p99 at 100 connections was 2.5-3.3x the mean latency; with a
 # cap of 40 alone (40/40/20, 34/26/40) 1.8-2.4x; shared evenly (34/34/32) 1.54-1.57x.

@@ -105,6 +105,12 @@ def main():
         help="processes spinning on the CPU beside the servers while they are measured, as other tenants of "
         "a shared host would",
     )
+    parser.add_argument(
+        "--without",
+        default="",
+        help="comma-separated framework patches (bench/http/without_settings.py, or 'fair-worker' for the "
+        "threaded worker of homelog/gunicorn_worker.py): readings-100 is also measured without each",
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -167,7 +173,23 @@ def main():
         ("drf-baseline", {**env, "DJANGO_SETTINGS_MODULE": "bench.http.baseline_settings"}, None),
         ("floor", env, "bench.http.floor:application"),
     ]
-    compared = {"homelog", *args.compare.split(",")}
+    patch_variants = []
+    for patch in filter(None, args.without.split(",")):
+        if patch == "fair-worker":
+            # The threaded worker is used only with threads: both sides of this pair run four of them.
+            threaded = {**env, "GUNICORN_THREADS": "4"}
+            patch_variants.append(("threads=4", threaded, None))
+            patch_variants.append(
+                ("threads=4 gthread", {**threaded, "GUNICORN_WORKER_CLASS": "gthread"}, None)
+            )
+        else:
+            without = {**env, "DJANGO_SETTINGS_MODULE": "bench.http.without_settings", "BENCH_WITHOUT": patch}
+            patch_variants.append((f"-{patch}", without, None))
+    if patch_variants:
+        # Measured again last: how far the machine drifted during the run.
+        patch_variants.append(("homelog again", env, None))
+    variants += patch_variants
+    compared = {"homelog", *args.compare.split(","), *(name for name, _, _ in patch_variants)}
     with busy_loops(args.busy):
         if any(endpoint.name == "readings-100" for endpoint in endpoints):
             for name, variant_env, app in variants:
@@ -558,12 +580,12 @@ def memory_mb(pid, field="VmHWM"):
 
 def print_row(server, endpoint, conns, result):
     if result.requests == 0:
-        print(f"{server:<13} {endpoint:<14} c={conns:<4} no answer within the run", flush=True)
+        print(f"{server:<20} {endpoint:<14} c={conns:<4} no answer within the run", flush=True)
         return
     peaks = "/".join(f"{mb:.0f}" for mb in result.worker_peaks_mb)
     after = "/".join(f"{mb:.0f}" for mb in result.worker_after_mb)
     print(
-        f"{server:<13} {endpoint:<14} c={conns:<4} {result.rate:8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
+        f"{server:<20} {endpoint:<14} c={conns:<4} {result.rate:8.1f} req/s  p50 {result.p50_ms:7.1f} ms  "
         f"p99 {result.p99_ms:7.1f} ms  errors {result.errors:<5} "
         f"clients answered {result.clients_answered:3.0f}  worker MB peak {peaks}, after {after}",
         flush=True,

@@ -22,6 +22,14 @@ ERROR = {
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
 ERROR_CONTENT = {"application/json": {"schema": ERROR_SCHEMA}}
 
+# Operations that check a password; a wrong one counts as a failed login, so these share the login limit.
+PASSWORD_CHECKING_OPERATIONS = {
+    "auth_login",
+    "auth_password",
+    "auth_password_form",
+    "users_me_partial_update",
+}
+
 # Operations whose rows are unique in the database: a clash is 409.
 CONFLICT_OPERATIONS = {
     "users_create",
@@ -88,7 +96,7 @@ def add_error_responses(result, generator, request, public):
             if operation.get("requestBody"):
                 add(413, "The body is larger than the server accepts.")
                 add(415, "The body's content type is not accepted (JSON, or form-encoded where listed).")
-            if operation.get("operationId") == "auth_login":
+            if operation.get("operationId") in PASSWORD_CHECKING_OPERATIONS:
                 add(429, "Too many failed logins for this email or address; see Retry-After.")
     return result
 

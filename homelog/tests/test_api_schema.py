@@ -41,6 +41,12 @@ def test_schema_documents_errors_and_request_shapes(schema_file):
         "application/x-www-form-urlencoded",
     ]
     assert sorted(login["responses"]) == ["200", "400", "401", "413", "415", "429"]
+    # A wrong current password counts as a failed login, so a password or email change may be limited too.
+    password = schema_file["paths"]["/api/auth/password"]
+    assert sorted(password["put"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429"]
+    assert sorted(password["post"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429"]
+    me = schema_file["paths"]["/api/users/me"]["patch"]
+    assert "429" in me["responses"]
 
 
 def test_docs_are_served_from_the_installed_package_without_inline_code(client):

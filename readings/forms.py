@@ -11,6 +11,7 @@ from django.utils.text import capfirst
 
 from accounts.forms import timezone_choices
 from readings.models import Reading
+from readings.services import create_reading, update_reading
 from readings.templatetags.readings_extras import ago, reading_value
 from sources.metrics import validate_values, value_error
 
@@ -178,14 +179,11 @@ class ReadingForm(forms.Form):
             self.add_error(_metric_field_name(name), ValidationError(message, code="register_goes_down"))
 
     def save(self, *, user):
+        """Store the reading; ReadingsClash, ReadingGone or SourceGone when a concurrent write came first."""
         values, timestamp = self.cleaned_data["values"], self.cleaned_data["timestamp"]
         if self.reading is None:
-            return Reading.objects.create(
-                data_source=self.source, timestamp=timestamp, values=values, created_by=user
-            )
-        self.reading.timestamp, self.reading.values = timestamp, values
-        self.reading.save(update_fields=["timestamp", "values"])
-        return self.reading
+            return create_reading(self.source, timestamp=timestamp, values=values, created_by=user)
+        return update_reading(self.reading, timestamp=timestamp, values=values)
 
 
 def _when(moment):

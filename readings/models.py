@@ -3,11 +3,10 @@ import json
 import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models.fields.json import KeyTransform
 from uuid_utils.compat import uuid7
 
-from readings.changes import announce_readings_changed, count_readings
 from readings.querysets import ReadingQuerySet
 from sources.metrics import validate_values
 from sources.models import DataSource
@@ -111,26 +110,16 @@ class Reading(models.Model):
     def __str__(self):
         return f"{self.data_source} @ {self.timestamp.isoformat()}"
 
-    def save(self, *args, **kwargs):
-        from readings.usage import rollup
+    # Every write of readings goes through readings.services, which keeps what is derived from them exact
+    # (the source's counters, the usage rollups, cached usage); a plain save or delete would skip all that.
 
-        with transaction.atomic():
-            before = None if self._state.adding else self._stored_position()
-            super().save(*args, **kwargs)
-            # The hour it was in as well as the one it is in now: an edit may move it to another hour.
-            after = (self.data_source_id, self.timestamp, list(self.values))
-            rollup.refresh_positions([after] if before is None else [before, after])
+    def save(self, *args, **kwargs):
+        raise TypeError(
+            "Store readings with readings.services: create_reading(), update_reading() or ingest_readings()."
+        )
 
     def delete(self, *args, **kwargs):
-        from readings.usage import rollup
-
-        with transaction.atomic():
-            before = self._stored_position()
-            deleted = super().delete(*args, **kwargs)
-            count_readings(self.data_source_id, -1)
-            rollup.refresh_positions([before] if before else [])
-            announce_readings_changed([self.data_source_id])
-        return deleted
+        raise TypeError("Delete readings with readings.services.delete_reading() or delete_readings().")
 
     def clean(self):
         super().clean()
@@ -139,17 +128,6 @@ class Reading(models.Model):
                 validate_values(self.values, self.data_source.metrics)
             except ValidationError as exc:
                 raise ValidationError({"values": exc.messages}) from exc
-
-    def _stored_position(self):
-        """(source id, timestamp, metric names) of this reading as stored, locked until the transaction ends,
-        or None: what this instance holds may be older than a concurrent edit of the same reading."""
-        row = (
-            Reading.objects.select_for_update()
-            .filter(pk=self.pk)
-            .values_list("data_source_id", "timestamp", "values")
-            .first()
-        )
-        return None if row is None else (row[0], row[1], list(row[2]))
 
 
 class HourlyRollup(models.Model):

@@ -1,4 +1,4 @@
-from django.db import models, transaction
+from django.db import models
 
 from accounts.querysets import household_ids_of
 
@@ -44,43 +44,25 @@ class ReadingQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-timestamp")
 
-    # Writes of many readings keep the usage rollups of the hours they touch right, in the same transaction.
-    # A Django cascade (a source or household deleted) does not come here: the rollups cascade with it.
+    # Writes go through readings.services, which keeps the sources' counters, the rollups and cached usage
+    # exact. A Django cascade (a source or household deleted) deletes without coming here, with the rollups.
 
     def delete(self):
-        from readings.usage import rollup
-
-        with transaction.atomic(using=self.db):
-            hours = rollup.touched_hours(self)
-            deleted = super().delete()
-            rollup.refresh_hours_of(hours)
-        return deleted
+        raise TypeError("Delete readings with readings.services.delete_readings(queryset).")
 
     delete.alters_data = True
     delete.queryset_only = True
 
     def update(self, **kwargs):
-        from readings.usage import rollup
-
-        if not ROLLUP_FIELDS & set(kwargs):
-            return super().update(**kwargs)
-        with transaction.atomic(using=self.db):
-            hours = rollup.touched_hours(self)
-            moved = MOVING_FIELDS & set(kwargs)
-            # The rows cannot be found by this filter once moved: by their ids, in chunks below SQLite's
-            # limit on the parameters of a statement.
-            ids = list(self.values_list("pk", flat=True)) if moved else []
-            updated = super().update(**kwargs)
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = self.model.objects.filter(pk__in=ids[start : start + ID_CHUNK])
-                for source_id, source_hours in rollup.touched_hours(chunk).items():
-                    hours.setdefault(source_id, set()).update(source_hours)
-            rollup.refresh_hours_of(hours)
-        return updated
+        if DERIVED_FROM & set(kwargs):
+            raise TypeError(
+                "Change readings' source with readings.services.move_readings(queryset, source), and a "
+                "reading's time or values with readings.services.update_reading(reading, ...)."
+            )
+        return super().update(**kwargs)
 
     update.alters_data = True
 
 
-MOVING_FIELDS = {"timestamp", "data_source", "data_source_id"}
-ROLLUP_FIELDS = MOVING_FIELDS | {"values"}
-ID_CHUNK = 500
+# What the counters, rollups and cached usage depend on.
+DERIVED_FROM = {"timestamp", "values", "data_source", "data_source_id"}

@@ -4,9 +4,8 @@ import zoneinfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,7 +14,13 @@ from readings.charts import SIZES, usage_chart_svg
 from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.forms import ImportForm, ReadingForm
 from readings.models import Reading
-from readings.services import ingest_readings
+from readings.services import (
+    ReadingGone,
+    ReadingsClash,
+    SourceGone,
+    delete_reading,
+    ingest_readings,
+)
 from sources.views import chart_choice, period_usage, visible_source_or_404
 
 
@@ -49,11 +54,12 @@ def _saved_message(reading):
 def _save(form, request):
     """Store the form's reading; a reading at the same time saved a moment earlier becomes a form error."""
     try:
-        with transaction.atomic():
-            return form.save(user=request.user)
-    except IntegrityError:
+        return form.save(user=request.user)
+    except ReadingsClash:
         form.add_error("timestamp", "There is already a reading at this time; pick another time.")
         return None
+    except (ReadingGone, SourceGone):
+        raise Http404("This reading or its source was deleted meanwhile.") from None
 
 
 @login_required
@@ -103,7 +109,10 @@ def reading_delete(request, pk):
     reading = _changeable_reading_or_403(request.user, pk)
     source = reading.data_source
     if request.method == "POST":
-        reading.delete()
+        try:
+            delete_reading(reading)
+        except ReadingGone:
+            raise Http404("This reading was deleted meanwhile.") from None
         with timezone.override(source.household.tzinfo):
             when = date_format(timezone.localtime(reading.timestamp), "j M Y, H:i")
         messages.success(request, f"Deleted the reading of {when}.")
@@ -153,13 +162,16 @@ def _import_csv(form, source, user):
     if not items:
         form.add_error("file", "This file has a header row but no readings.")
         return None
-    result = ingest_readings(
-        source,
-        items,
-        created_by=user,
-        partial=form.cleaned_data["partial"],
-        tzinfo=zoneinfo.ZoneInfo(form.cleaned_data["timezone"]),
-    )
+    try:
+        result = ingest_readings(
+            source,
+            items,
+            created_by=user,
+            partial=form.cleaned_data["partial"],
+            tzinfo=zoneinfo.ZoneInfo(form.cleaned_data["timezone"]),
+        )
+    except SourceGone:
+        raise Http404("This source was deleted meanwhile.") from None
     problems = [
         (lines[index], " ".join(message for messages in errors.values() for message in messages))
         for index, errors in result.errors.items()

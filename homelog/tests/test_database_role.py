@@ -71,7 +71,7 @@ def test_the_app_role_owns_its_tables_is_no_superuser_and_takes_the_fast_import_
 
 PROBE = """
 from django.db import connection
-from readings import services
+from readings.services import copy as services
 with connection.cursor() as cursor:
     cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     is_superuser = cursor.fetchone()[0]

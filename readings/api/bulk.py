@@ -19,9 +19,9 @@ from rest_framework.views import APIView
 
 from homelog.api.parsers import decode_json, refuse_too_deep
 from readings.api.serializers import ValuesField
-from readings.api.views import SourceReadingsMixin
+from readings.api.views import SourceReadingsMixin, source_gone
 from readings.csv_format import CsvHeaderError, read_csv_batches
-from readings.services import ingest_readings
+from readings.services import SourceGone, ingest_readings
 from sources.authentication import DeviceTokenAuthentication, IsAuthenticatedOrDeviceAdding, creator_of
 
 TRUE = {"true", "1", "yes"}
@@ -112,6 +112,7 @@ BULK_RESULT = inline_serializer(
         400: OpenApiResponse(
             BULK_RESULT, description="Nothing stored: the errors say which readings and why."
         ),
+        409: OpenApiResponse(description="The source was deleted while the readings were being stored."),
         413: OpenApiResponse(description="The body is larger than the server accepts."),
     },
 )
@@ -137,7 +138,10 @@ class BulkReadingsView(SourceReadingsMixin, APIView):
         self.require_writable_source()
         partial = self._partial(request)
         items = self._items(request.data)
-        result = ingest_readings(self.data_source, items, created_by=creator_of(request), partial=partial)
+        try:
+            result = ingest_readings(self.data_source, items, created_by=creator_of(request), partial=partial)
+        except SourceGone:
+            raise source_gone() from None
         body = {
             "created": result.created,
             "existing": result.existing,

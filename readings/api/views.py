@@ -1,15 +1,16 @@
 import orjson
-from django.db.models import DateTimeField, IntegerField, TextField
+from django.db.models import DateTimeField, Exists, IntegerField, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from homelog.api.exceptions import Conflict, save_or_conflict
+from homelog.api.exceptions import Conflict
 from homelog.api.fields import utc_iso
 from homelog.api.filters import FilterBackend
 from homelog.api.pagination import KeysetLinkPagination
@@ -19,7 +20,15 @@ from homelog.statements import RequestingUser, Statement
 from readings.api.filters import ReadingFilterSet
 from readings.api.serializers import ReadingSerializer
 from readings.models import Reading
-from readings.services import ingest_readings
+from readings.services import (
+    ReadingGone,
+    ReadingsClash,
+    SourceGone,
+    create_reading,
+    delete_reading,
+    ingest_readings,
+    update_reading,
+)
 from sources.authentication import (
     DeviceTokenAuthentication,
     IsAuthenticatedOrDeviceAdding,
@@ -97,6 +106,10 @@ READINGS_LIST = Statement(_readings_list)
 NO_READINGS = Reading.objects.none()
 
 
+def source_gone():
+    return Conflict("The source was deleted while this request was handled: nothing was stored.")
+
+
 def duplicate_message(timestamp):
     return f"This source already has a reading at {utc_iso(timestamp)}."
 
@@ -133,15 +146,18 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Reading.objects.none()
         # The source was found through visible_to(user): its readings need no second membership check.
-        return Reading.objects.of_source(self.data_source).newest_first()
+        readings = Reading.objects.of_source(self.data_source).newest_first()
+        if self.action in ("update", "partial_update", "destroy"):
+            # Read with the reading, not after it: a reading deleted in between is a 404, not a 403.
+            editable = Reading.objects.editable_by(self.request.user).filter(pk=OuterRef("pk"))
+            readings = readings.annotate(user_can_change=Exists(editable))
+        return readings
 
     def get_object(self):
         reading = super().get_object()
-        if self.action in ("update", "partial_update", "destroy"):
-            require(
-                Reading.objects.editable_by(self.request.user),
-                reading,
-                "Only the household's owners and the member who added a reading can change it.",
+        if self.action in ("update", "partial_update", "destroy") and not reading.user_can_change:
+            raise PermissionDenied(
+                "Only the household's owners and the member who added a reading can change it."
             )
         return reading
 
@@ -179,13 +195,18 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         reading_id = serializer.validated_data.pop("id", None)
         if reading_id is not None:
             return self._create_with_id(serializer, reading_id)
-        reading = save_or_conflict(
-            serializer,
-            duplicate_message(timestamp),
-            data_source=self.data_source,
-            created_by=creator_of(request),
-        )
-        return self._created(serializer.data, reading.pk)
+        try:
+            reading = create_reading(
+                self.data_source,
+                timestamp=timestamp,
+                values=serializer.validated_data["values"],
+                created_by=creator_of(request),
+            )
+        except ReadingsClash:
+            raise Conflict(duplicate_message(timestamp)) from None
+        except SourceGone:
+            raise source_gone() from None
+        return self._created(self.get_serializer(reading).data, reading.pk)
 
     def _create_with_id(self, serializer, reading_id):
         """Store a reading with the client's id through `ingest_readings`, the bulk path, so that one rule
@@ -194,7 +215,10 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         source = self.data_source
         timestamp, values = serializer.validated_data["timestamp"], serializer.validated_data["values"]
         item = {"id": reading_id, "timestamp": timestamp, "values": values}
-        result = ingest_readings(source, [item], created_by=creator_of(self.request))
+        try:
+            result = ingest_readings(source, [item], created_by=creator_of(self.request))
+        except SourceGone:
+            raise source_gone() from None
         # The reading with this id, if it is this source's: the one just stored or the one sent before.
         reading = Reading.objects.of_source(source).filter(pk=reading_id).first()
         if result.created == 1 or (result.existing == 1 and reading is not None):
@@ -222,5 +246,22 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer):
-        timestamp = serializer.validated_data.get("timestamp", serializer.instance.timestamp)
-        save_or_conflict(serializer, duplicate_message(timestamp))
+        changes = {
+            name: serializer.validated_data[name]
+            for name in ("timestamp", "values")
+            if name in serializer.validated_data
+        }
+        try:
+            update_reading(serializer.instance, **changes)
+        except ReadingGone:
+            raise NotFound("This reading was deleted meanwhile.") from None
+        except ReadingsClash:
+            raise Conflict(
+                duplicate_message(changes.get("timestamp", serializer.instance.timestamp))
+            ) from None
+
+    def perform_destroy(self, instance):
+        try:
+            delete_reading(instance)
+        except ReadingGone:
+            raise NotFound("This reading was deleted meanwhile.") from None

@@ -1,9 +1,10 @@
 import pytest
 from django.db import connection
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, pre_delete
 from django.test.utils import CaptureQueriesContext
 
 from readings.changes import announce_readings_changed, readings_changed
+from readings.services import delete_reading, update_reading
 from readings.tests.factories import ReadingFactory
 from sources.tests.factories import DataSourceFactory
 
@@ -28,7 +29,7 @@ def test_saving_and_deleting_a_reading_is_announced_after_commit(heard, django_c
         reading = ReadingFactory(data_source=source)
     assert heard == [frozenset({source.pk})]
     with django_capture_on_commit_callbacks(execute=True):
-        reading.delete()
+        delete_reading(reading)
     assert heard == [frozenset({source.pk})] * 2
 
 
@@ -42,9 +43,9 @@ def test_bulk_writers_announce_once_per_call(heard, django_capture_on_commit_cal
 def test_deleting_a_source_deletes_its_readings_without_loading_them():
     source = DataSourceFactory()
     ReadingFactory.create_batch(30, data_source=source)
-    assert post_save.has_listeners(sender=ReadingFactory._meta.model)
-    # A post_delete listener would make the cascade fetch every reading before deleting it.
+    # A delete listener would make the cascade fetch every reading before deleting it.
     assert not post_delete.has_listeners(sender=ReadingFactory._meta.model)
+    assert not pre_delete.has_listeners(sender=ReadingFactory._meta.model)
     with CaptureQueriesContext(connection) as captured:
         source.delete()
     reading_queries = [q["sql"] for q in captured if "readings_reading" in q["sql"]]
@@ -62,10 +63,9 @@ def test_reading_count_follows_single_saves_and_deletes():
     source = DataSourceFactory()
     first, second = ReadingFactory(data_source=source), ReadingFactory(data_source=source)
     assert _count_of(source) == 2
-    first.values = {"energy": 5.0}
-    first.save()
+    update_reading(first, values={"energy": 5.0})
     assert _count_of(source) == 2
-    second.delete()
+    delete_reading(second)
     assert _count_of(source) == 1
 
 

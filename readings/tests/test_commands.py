@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from readings.models import Reading
+from readings.services import delete_readings
 from readings.tests.factories import ReadingFactory
 from readings.tests.helpers import stored
 from sources.tests.factories import DataSourceFactory
@@ -160,7 +161,7 @@ def test_export_then_import_round_trips(source, tmp_path):
     before = sorted(Reading.objects.values_list("id", "timestamp", "values"))
     path = tmp_path / "out.csv"
     run("export_readings", source=source.pk, output=str(path))
-    Reading.objects.all().delete()
+    delete_readings(Reading.objects.all())
     output = run("import_readings", str(path), source=source.pk)
     assert output.endswith("3 created, 0 already stored, 0 skipped.\n")
     assert sorted(Reading.objects.values_list("id", "timestamp", "values")) == before

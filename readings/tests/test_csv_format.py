@@ -6,7 +6,7 @@ import pytest
 
 from readings.csv_format import CsvHeaderError, export_rows, iter_csv_chunks, read_csv_batches
 from readings.models import Reading
-from readings.services import InvalidItem, ingest_readings
+from readings.services import InvalidItem, delete_readings, ingest_readings
 from readings.tests.factories import ReadingFactory
 from sources.tests.factories import DataSourceFactory
 
@@ -135,7 +135,7 @@ def test_export_then_import_round_trips_exactly():
     before = sorted(Reading.objects.values_list("id", "data_source_id", "timestamp", "values"))
     text = "".join(iter_csv_chunks(export_rows(Reading.objects.of_source(source)), source.metric_names))
 
-    Reading.objects.all().delete()
+    delete_readings(Reading.objects.all())
     [(_, items)] = read_csv_batches(io.StringIO(text, newline=""), source.metrics, 10)
     result = ingest_readings(source, items)
     assert (result.created, result.errors) == (4, {})

@@ -10,9 +10,9 @@ import zoneinfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from readings import services
 from readings.models import Reading
 from readings.services import KEYS_CHECKED_ONCE_FROM, ingest_readings
+from readings.services import copy as services
 from readings.tests.helpers import stored
 from sources.tests.factories import DataSourceFactory
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from readings.models import HourlyRollup, Reading
-from readings.services import ingest_readings
+from readings.services import delete_reading, ingest_readings
 from sources.metrics import MAX_METRIC_NAME_LENGTH
 from sources.tests.factories import DataSourceFactory
 
@@ -114,7 +114,7 @@ def test_csv_export_and_import_keep_names_with_spaces_dots_and_capitals(api, own
     # And once they are gone, stored again as they were, ids and all.
     ids = [early.pk, late.pk]
     for reading in (early, late):
-        reading.delete()
+        delete_reading(reading)
     response = client.generic(
         "POST", f"/api/sources/{meter.pk}/readings/bulk", exported.encode(), content_type="text/csv"
     )

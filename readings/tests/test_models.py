@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from readings.models import Reading
+from readings.services import ReadingsClash, create_reading
 from readings.tests.factories import ReadingFactory
 from sources.tests.factories import DataSourceFactory
 
@@ -29,8 +30,12 @@ def test_a_client_supplied_id_is_kept():
 
 def test_duplicate_timestamp_for_a_source_is_rejected():
     reading = ReadingFactory(timestamp=T0)
+    with pytest.raises(ReadingsClash):
+        create_reading(reading.data_source, timestamp=T0, values={"energy": 2.0})
     with pytest.raises(IntegrityError):
-        Reading.objects.create(data_source=reading.data_source, timestamp=T0, values={"energy": 2.0})
+        Reading.objects.bulk_create(
+            [Reading(data_source=reading.data_source, timestamp=T0, values={"energy": 3.0})]
+        )
 
 
 def test_same_timestamp_on_another_source_is_fine():

@@ -7,10 +7,9 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
 from homelog.api.moments import EXAMPLE
-from readings import services
 from readings.changes import readings_changed
 from readings.models import Reading
-from readings.services import InvalidItem, ingest_readings
+from readings.services import InvalidItem, batch, ingest_readings
 from readings.tests.factories import ReadingFactory
 from readings.tests.helpers import stored
 from sources.tests.factories import DataSourceFactory
@@ -33,7 +32,7 @@ def store_path(request, monkeypatch):
         if connection.vendor != "postgresql":
             pytest.skip("bulk_create is already the default path on this database")
         # Without a COPY payload, the batch is stored with bulk_create.
-        monkeypatch.setattr(services, "_copy_payload", lambda *args: None)
+        monkeypatch.setattr(batch, "copy_payload", lambda *args: None)
     return request.param
 
 

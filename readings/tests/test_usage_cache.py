@@ -6,6 +6,7 @@ import pytest
 
 from readings.changes import announce_readings_changed
 from readings.models import Reading
+from readings.services import update_reading
 from readings.tests.factories import ReadingFactory
 from readings.tests.usage_helpers import add_readings, at, consumption
 from readings.usage import source_usage
@@ -42,9 +43,8 @@ def test_readings_changed_while_redis_is_away_are_in_the_usage_once_it_is_back(
     assert days() == [5.0, 2.0]  # from the cache
     redis_through_forwarder.cut()
     last = Reading.objects.get(timestamp=at("2025-01-03 00:00"))
-    last.values = {"energy": 8.0}
     with django_capture_on_commit_callbacks(execute=True):
-        last.save()
+        update_reading(last, values={"energy": 8.0})
     assert days() == [5.0, 3.0]
     redis_through_forwarder.restore()
     assert days() == [5.0, 3.0]

@@ -10,13 +10,12 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import HouseholdFactory
 from readings.models import HourlyRollup, Reading
-from readings.services import ingest_readings
+from readings.services import delete_reading, delete_readings, ingest_readings, move_readings, update_reading
 from readings.tests.factories import ReadingFactory
 from readings.tests.usage_helpers import add_readings, at, consumption, hourly
 from readings.usage import household_summary, rollup, source_usage
@@ -445,32 +444,39 @@ def test_the_admin_keeps_them_right_through_change_and_deletes(admin_client, met
     assert_rollups_fresh()
 
 
-def test_queryset_deletes_and_updates_keep_them_right(meter):
+def test_deletes_updates_and_moves_of_many_keep_them_right(meter, household):
+    other = DataSourceFactory(household=household, metrics=meter.metrics)
     add_readings(meter, [(utc(2025, 1, 1) + dt.timedelta(minutes=10 * n), float(n)) for n in range(18)])
-    Reading.objects.filter(
-        timestamp__gte=utc(2025, 1, 1, 0, 30), timestamp__lt=utc(2025, 1, 1, 1, 20)
-    ).delete()
+    delete_readings(
+        Reading.objects.filter(timestamp__gte=utc(2025, 1, 1, 0, 30), timestamp__lt=utc(2025, 1, 1, 1, 20))
+    )
     assert [(row[2], row[9]) for row in assert_rollups_fresh()] == [
         (utc(2025, 1, 1, 0), 3),
         (utc(2025, 1, 1, 1), 4),
         (utc(2025, 1, 1, 2), 6),
     ]
-    Reading.objects.filter(timestamp__lt=utc(2025, 1, 1, 1)).update(values={"energy": 1.0, "power": 2.0})
+    for reading in Reading.objects.filter(timestamp__lt=utc(2025, 1, 1, 1)):
+        update_reading(reading, values={"energy": 1.0, "power": 2.0})
     assert hours_of(meter, "power") == ["2025-01-01T00:00:00+00:00"]
     assert_rollups_fresh()
-    # Moved: the rows leave their hours, which the filter could no longer find afterwards.
-    Reading.objects.filter(timestamp__gte=utc(2025, 1, 1, 2)).update(
-        timestamp=F("timestamp") + dt.timedelta(hours=5)
-    )
-    assert hours_of(meter) == [
-        "2025-01-01T00:00:00+00:00",
-        "2025-01-01T01:00:00+00:00",
-        "2025-01-01T07:00:00+00:00",
-    ]
+    # Moved: the rows leave their hours and their source, which the filter could no longer find afterwards.
+    assert move_readings(Reading.objects.filter(timestamp__gte=utc(2025, 1, 1, 2)), other) == 6
+    assert hours_of(meter) == ["2025-01-01T00:00:00+00:00", "2025-01-01T01:00:00+00:00"]
+    assert hours_of(other) == ["2025-01-01T02:00:00+00:00"]
+    meter.refresh_from_db()
+    other.refresh_from_db()
+    assert (meter.reading_count, other.reading_count) == (7, 6)
     assert_rollups_fresh()
-    Reading.objects.filter(pk__in=[]).delete()
+    assert delete_readings(Reading.objects.filter(pk__in=[])) == 0
     Reading.objects.update(created_by=None)
     assert_rollups_fresh()
+    # What would skip the counters and rollups is refused, naming what to call instead.
+    with pytest.raises(TypeError, match=r"readings\.services\.delete_readings\(queryset\)"):
+        Reading.objects.filter(data_source=other).delete()
+    with pytest.raises(TypeError, match=r"move_readings\(queryset, source\)"):
+        Reading.objects.update(data_source=other)
+    with pytest.raises(TypeError, match=r"readings\.services\.delete_reading\(\)"):
+        Reading.objects.first().delete()
 
 
 def test_changing_a_sources_metrics_needs_no_rebuild(monkeypatch, meter):
@@ -512,7 +518,7 @@ def test_changing_a_sources_metrics_needs_no_rebuild(monkeypatch, meter):
     # A reading deleted while its metric was not the source's still leaves its hour right.
     meter.metrics = {"power": {"unit": "W", "cumulative": False}}
     meter.save(update_fields=["metrics"])
-    Reading.objects.get(timestamp=utc(2025, 1, 1, 2, 40)).delete()
+    delete_reading(Reading.objects.get(timestamp=utc(2025, 1, 1, 2, 40)))
     assert_rollups_fresh()
 
 

@@ -12,14 +12,15 @@ Writers call it inside their own transaction, after their change, so that the ro
 
 * `store_readings` (bulk API, CSV import, the import page) through `refresh_batch()`, which on PostgreSQL
   computes the hours that had no rollup from the batch in memory and copies them in (the same doubles);
-* `Reading.save()` and `Reading.delete()` through `refresh_positions()`, with the reading's stored hour as
-  well as its new one, so that a reading moved to another hour (or source) leaves the old one right too;
-* `ReadingQuerySet.delete()` and `.update()` through `refresh_hours_of()`.
+* the services for one reading (readings/services/single.py) through `refresh_positions()`, with the
+  reading's stored hour as well as its new one, so that a reading moved to another hour (or source) leaves
+  the old one right too;
+* the services for many readings (readings/services/many.py) through `refresh_hours_of()`.
 
 Deleting a source deletes its rollups with it (the foreign key cascades, without loading them). A change to
 a source's metrics needs nothing: rows exist for whatever metrics the readings carry, with the numbers of
 both kinds. `rebuild()` computes every row from scratch, for a migration, `manage.py rebuild_usage_rollups`,
-and writers that bypass the model (`bulk_create`, a raw COPY).
+and writers that bypass the services (`bulk_create`, a raw COPY).
 
 Concurrent writers of one source take turns: `refresh()` first locks the source's row (FOR NO KEY UPDATE, as
 the reading counter's UPDATE does), so that each refresh starts after the previous writer committed and sees
@@ -189,16 +190,18 @@ def _lock(cursor, source_ids):
         )
 
 
-def refresh(targets):
+def refresh(targets, *, locked=False):
     """Compute again, from the readings, the rollups of `targets`: (source id, metric, lo, hi) with lo and hi
-    on whole UTC hours, the ranges of one source and metric not overlapping. In the caller's transaction."""
+    on whole UTC hours, the ranges of one source and metric not overlapping. In the caller's transaction;
+    `locked` when it holds the sources' rows already (readings.changes.readings_written)."""
     targets = list(targets)
     if not targets:
         return
     postgresql = connection.vendor == "postgresql"
     parameters = _parameters(targets)
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock(cursor, {target[0] for target in targets})
+        if not locked:
+            _lock(cursor, {target[0] for target in targets})
         cursor.execute(POSTGRESQL_DELETE if postgresql else SQLITE_DELETE, parameters)
         cursor.execute(POSTGRESQL_INSERT if postgresql else SQLITE_INSERT, parameters)
 
@@ -299,7 +302,7 @@ def hourly_rollups(rows, metrics):
     return hourly
 
 
-def refresh_positions(positions):
+def refresh_positions(positions, *, locked=False):
     """After single readings changed: `positions` are (source id, timestamp, metric names) of each reading
     before and after the change."""
     hours = {}
@@ -307,9 +310,12 @@ def refresh_positions(positions):
         for metric in metrics:
             hours.setdefault((source_id, metric), set()).add(floor_hour(moment))
     refresh(
-        (source_id, metric, lo, hi)
-        for (source_id, metric), source_hours in sorted(hours.items())
-        for lo, hi in _runs(source_hours)
+        [
+            (source_id, metric, lo, hi)
+            for (source_id, metric), source_hours in sorted(hours.items())
+            for lo, hi in _runs(source_hours)
+        ],
+        locked=locked,
     )
 
 
@@ -329,7 +335,7 @@ def touched_hours(readings):
     return hours
 
 
-def refresh_hours_of(hours):
+def refresh_hours_of(hours, *, locked=False):
     """Refresh the hours `{source id: {hour, ...}}` (from `touched_hours`) for every metric that has a rollup
     of the source, or that the source has now: whatever the readings of those hours carried or carry."""
     if not hours:
@@ -346,10 +352,13 @@ def refresh_hours_of(hours):
     for source_id, metric in rows:
         metrics[source_id].add(metric)
     refresh(
-        (source_id, metric, lo, hi)
-        for source_id, source_hours in sorted(hours.items())
-        for lo, hi in _runs(source_hours)
-        for metric in sorted(metrics[source_id])
+        [
+            (source_id, metric, lo, hi)
+            for source_id, source_hours in sorted(hours.items())
+            for lo, hi in _runs(source_hours)
+            for metric in sorted(metrics[source_id])
+        ],
+        locked=locked,
     )
 
 

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.management.commands._options import add_source_argument, source_or_error, timezone_or_error
-from readings.services import prepare_readings, store_readings
+from readings.services import SourceGone, prepare_readings, store_readings
 
 SHOWN_SKIPS = 20
 STORER_SWITCH_INTERVAL_SECONDS = 0.0005
@@ -123,6 +123,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except UnicodeDecodeError as exc:
             raise CommandError(f"The file is not UTF-8 text: {exc.reason} after byte {done}.") from None
+        except SourceGone:
+            raise CommandError(
+                f"Source {source.pk} was deleted during the import, with the {created} readings stored."
+            ) from None
         finally:
             bar.close()
         return (created, existing), shown, skips

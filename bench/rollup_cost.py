@@ -33,6 +33,7 @@ def main():
 
     _setup.fresh_database(args.database_url)
     from readings import services
+    from readings.services import batch as batches
     from readings.models import HourlyRollup
     from readings.usage import rollup
     from sources.models import DataSource
@@ -70,12 +71,12 @@ def main():
         turns = [("with", with_batch, timed_refresh), ("without", without_batch, None)]
         # Each goes first in every other round: the second of a pair finds the machine warmer.
         for name, batch, hook in turns if number % 2 else reversed(turns):
-            services.refresh_batch = hook or (lambda *args: None)
+            batches.refresh_batch = hook or (lambda *args: None)
             started = time.perf_counter()
             result = services.store_readings(batch)
             seconds[name] += time.perf_counter() - started
             assert result.created == len(batch.rows), result
-    services.refresh_batch = rollup.refresh_batch
+    batches.refresh_batch = rollup.refresh_batch
     assert not HourlyRollup.objects.filter(data_source=skipped).exists()
     columns = [field.attname for field in HourlyRollup._meta.concrete_fields if not field.primary_key]
     fresh = sorted(HourlyRollup.objects.filter(data_source=kept).values_list(*columns))

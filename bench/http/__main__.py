@@ -295,6 +295,7 @@ def seed(reseed):
 
     from accounts.models import Household, Membership, Role, User
     from readings.models import Reading
+    from readings.services import delete_readings
     from readings.usage import rollup
     from sources.models import DataSource
 
@@ -322,14 +323,14 @@ def seed(reseed):
 
     remove_posted_readings()
     if reseed:
-        Reading.objects.filter(data_source__household=household).delete()
+        delete_readings(Reading.objects.filter(data_source__household=household))
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     seeded = False
     created_at = dt.datetime.now(dt.UTC)
     for source_id in sources:
         if Reading.objects.filter(data_source_id=source_id).count() == READINGS_PER_SOURCE:
             continue
-        Reading.objects.filter(data_source_id=source_id).delete()
+        delete_readings(Reading.objects.filter(data_source_id=source_id))
         began = time.perf_counter()
         connection.ensure_connection()
         with (
@@ -369,8 +370,9 @@ def seed(reseed):
 
 def remove_posted_readings():
     from readings.models import Reading
+    from readings.services import delete_readings
 
-    Reading.objects.filter(timestamp__gte=POSTED_FROM).delete()
+    delete_readings(Reading.objects.filter(timestamp__gte=POSTED_FROM))
 
 
 def access_token(user):

@@ -33,8 +33,8 @@ def main():
 
     _setup.fresh_database(args.database_url)
     from readings import services
-    from readings.services import batch as batches
     from readings.models import HourlyRollup
+    from readings.services import batch as batch_service
     from readings.usage import rollup
     from sources.models import DataSource
 
@@ -71,12 +71,12 @@ def main():
         turns = [("with", with_batch, timed_refresh), ("without", without_batch, None)]
         # Each goes first in every other round: the second of a pair finds the machine warmer.
         for name, batch, hook in turns if number % 2 else reversed(turns):
-            batches.refresh_batch = hook or (lambda *args: None)
+            batch_service.refresh_batch = hook or (lambda *args: None)
             started = time.perf_counter()
             result = services.store_readings(batch)
             seconds[name] += time.perf_counter() - started
             assert result.created == len(batch.rows), result
-    batches.refresh_batch = rollup.refresh_batch
+    batch_service.refresh_batch = rollup.refresh_batch
     assert not HourlyRollup.objects.filter(data_source=skipped).exists()
     columns = [field.attname for field in HourlyRollup._meta.concrete_fields if not field.primary_key]
     fresh = sorted(HourlyRollup.objects.filter(data_source=kept).values_list(*columns))

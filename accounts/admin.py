@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
-from accounts.models import Household, Membership, Role, User
+from accounts.models import Household, Invitation, Membership, Role, User
 
 
 @admin.register(User)
@@ -85,3 +85,13 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "household__name"]
     autocomplete_fields = ["user", "household"]
     list_select_related = ["user", "household"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "household", "role", "invited_by", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "household__name"]
+    list_select_related = ["household", "invited_by"]
+    raw_id_fields = ["household", "invited_by"]
+    readonly_fields = ["created_at"]

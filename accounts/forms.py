@@ -5,7 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from rest_framework.exceptions import Throttled
 
 from accounts.api.throttles import FailedLoginLimit
-from accounts.models import Household, Membership, Role, User, normalize_email
+from accounts.models import Household, Membership, Role, normalize_email
 from accounts.services import change_password
 
 
@@ -79,21 +79,9 @@ class AddMemberForm(forms.Form):
 
     def clean_email(self):
         email = normalize_email(self.cleaned_data["email"])
-        try:
-            self.user = User.objects.get(email=email, is_active=True)
-        except User.DoesNotExist:
-            raise forms.ValidationError(
-                "Nobody uses homelog with this address yet. Ask an administrator to create the account, "
-                "then add it here."
-            ) from None
-        if Membership.objects.filter(household=self.household, user=self.user).exists():
+        if Membership.objects.filter(household=self.household, user__email=email).exists():
             raise forms.ValidationError(f"{email} is already a member of {self.household}.")
         return email
-
-    def save(self):
-        return Membership.objects.create(
-            household=self.household, user=self.user, role=self.cleaned_data["role"]
-        )
 
 
 class MembershipRoleForm(forms.ModelForm):

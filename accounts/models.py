@@ -6,7 +6,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.querysets import HouseholdQuerySet, MembershipQuerySet, UserManager
+from accounts.querysets import HouseholdQuerySet, InvitationQuerySet, MembershipQuerySet, UserManager
 
 
 def normalize_email(email):
@@ -166,3 +166,41 @@ class UserCacheEpoch(models.Model):
                 cls.objects.create(pk=cls.THE_ROW, value=1)
         except IntegrityError:  # made meanwhile by another writer
             cls.objects.filter(pk=cls.THE_ROW).update(value=models.F("value") + 1)
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a household to whoever signs in with an email address: a membership
+    once they accept it.
+
+    Addressed to an email, not to a user, so that inviting an address tells the owner nothing about whether
+    it has an account, and so that nobody is put into a household they did not choose. Inviting an address
+    again changes the role offered.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("email address", max_length=254)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household_id", "email"]
+        constraints = [
+            # Also the index of "the invitations of a household".
+            models.UniqueConstraint(fields=["household", "email"], name="invitation_household_email_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member", "viewer"]), name="invitation_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="invitation_email")]
+
+    def __str__(self):
+        return f"{self.email} → {self.household} ({self.role})"
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)

@@ -81,3 +81,17 @@ class MembershipQuerySet(models.QuerySet):
         from accounts.models import Role
 
         return self.filter(role=Role.OWNER)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def addressed_to(self, user):
+        """The invitations the user may accept or decline: those to their email address."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(email=user.email)
+
+    def of_households_owned_by(self, user):
+        """The invitations the user may see and withdraw: those of the households they own."""
+        from accounts.models import Role
+
+        return self.filter(household_id__in=household_ids_of(user, roles=[Role.OWNER]))

@@ -58,4 +58,10 @@ urlpatterns = [
     path(
         "households/<int:pk>/members/<int:membership_pk>/remove/", views.member_remove, name="member-remove"
     ),
+    path(
+        "households/<int:pk>/invitations/<int:invitation_pk>/withdraw/",
+        views.invitation_withdraw,
+        name="invitation-withdraw",
+    ),
+    path("invitations/<int:invitation_pk>/", views.invitation_answer, name="invitation-answer"),
 ]

@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.forms import AddMemberForm, HouseholdForm, MembershipRoleForm, SignInForm
-from accounts.models import Household, Role
+from accounts.models import Household, Invitation, Role
+from accounts.services import AlreadyMember, accept_invitation, invite
 from sources.models import DataSource
 
 
@@ -38,6 +39,7 @@ def _settings_page(request, household, *, household_form=None, add_member_form=N
         for membership in memberships
     ]
     sources = DataSource.objects.editable_by(request.user).filter(household=household).order_by("name")
+    invitations = household.invitations.order_by("email")
     status = 200 if not (household_form or add_member_form or role_forms) else 400
     return render(
         request,
@@ -47,6 +49,7 @@ def _settings_page(request, household, *, household_form=None, add_member_form=N
             "household_form": household_form or HouseholdForm(instance=household),
             "add_member_form": add_member_form or AddMemberForm(household=household),
             "members": members,
+            "invitations": invitations,
             "sources": sources,
         },
         status=status,
@@ -72,13 +75,16 @@ def member_add(request, pk):
     household = owned_household_or_403(request.user, pk)
     form = AddMemberForm(request.POST, household=household)
     if form.is_valid():
+        email, role = form.cleaned_data["email"], form.cleaned_data["role"]
         try:
-            membership = form.save()
-        except IntegrityError:
-            form.add_error("email", "This person was just added by someone else.")
+            invite(household=household, email=email, role=role, invited_by=request.user)
+        except AlreadyMember:
+            form.add_error("email", f"{email} is already a member of {household}.")
         else:
             messages.success(
-                request, f"{membership.user} joined {household} as {membership.get_role_display().lower()}."
+                request,
+                f"Invited {email} as {Role(role).label.lower()}. Whoever signs in with that address joins "
+                f"{household} once they accept.",
             )
             return redirect(reverse("accounts:household-settings", args=[household.pk]) + "#members")
     return _settings_page(request, household, add_member_form=form)
@@ -121,3 +127,34 @@ def member_remove(request, pk, membership_pk):
         if membership.user == request.user:
             return redirect("sources:home")
     return redirect(reverse("accounts:household-settings", args=[household.pk]) + "#members")
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request, pk, invitation_pk):
+    household = owned_household_or_403(request.user, pk)
+    invitation = get_object_or_404(household.invitations, pk=invitation_pk)
+    invitation.delete()
+    messages.success(request, f"Withdrew the invitation of {invitation.email}.")
+    return redirect(reverse("accounts:household-settings", args=[household.pk]) + "#members")
+
+
+@login_required
+@require_POST
+def invitation_answer(request, invitation_pk):
+    """Accept or decline an invitation to the signed-in user's address."""
+    invitation = get_object_or_404(
+        Invitation.objects.addressed_to(request.user).select_related("household"), pk=invitation_pk
+    )
+    if "accept" in request.POST:
+        try:
+            accept_invitation(invitation, user=request.user)
+        except Invitation.DoesNotExist:
+            raise Http404("This invitation was withdrawn meanwhile.") from None
+        messages.success(
+            request, f"You joined {invitation.household} as {invitation.get_role_display().lower()}."
+        )
+    else:
+        invitation.delete()
+        messages.success(request, f"You declined the invitation to {invitation.household}.")
+    return redirect("sources:home")

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from accounts.models import Membership, Role
+from accounts.models import Invitation, Membership, Role
 from accounts.tests.factories import UserFactory
 from e2e.conftest import sign_in, snap, wait_for_path
 from readings.models import Reading
@@ -193,9 +193,11 @@ def test_owners_manage_members_and_sources(page, owner, household):
 
     page.get_by_label("Email address").fill("kim@example.com")
     page.get_by_label("Role", exact=True).select_option("viewer")
-    page.get_by_role("button", name="Add to Home").click()
-    assert page.get_by_role("status").inner_text() == "kim@example.com joined Home as viewer."
-    assert Membership.objects.get(user=kim).role == Role.VIEWER
+    page.get_by_role("button", name="Invite to Home").click()
+    assert page.get_by_role("status").inner_text() == (
+        "Invited kim@example.com as viewer. Whoever signs in with that address joins Home once they accept."
+    )
+    assert not Membership.objects.filter(user=kim).exists()
     snap(page, "household-settings")
 
     page.get_by_role("link", name="New source").click()
@@ -214,6 +216,20 @@ def test_owners_manage_members_and_sources(page, owner, household):
     assert source.metrics == {"volume": {"unit": "m³", "cumulative": True}}
     page.get_by_role("link", name="Settings").click()
     snap(page, "source-settings")
+
+
+def test_an_invitee_joins_from_the_home_page(page, owner, household):
+    kim = UserFactory(email="kim@example.com", display_name="Kim")
+    Invitation.objects.create(household=household, email=kim.email, role=Role.VIEWER, invited_by=owner)
+    sign_in(page, kim)
+    invitations = page.get_by_role("region", name="Invitations")
+    assert "Home" in invitations.inner_text()
+    snap(page, "invitation")
+    invitations.get_by_role("button", name="Join Home").click()
+    wait_for_path(page, "/")
+    assert page.get_by_role("status").inner_text() == "You joined Home as viewer."
+    assert page.get_by_role("heading", name="Home").is_visible()
+    assert Membership.objects.get(user=kim).role == Role.VIEWER
 
 
 def test_password_pages(page, owner):

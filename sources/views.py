@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from accounts.models import Invitation
 from accounts.views import owned_household_or_403
 from readings.periods import DEFAULT_KIND, KINDS, Period
 from readings.selectors import readings_page
@@ -26,7 +27,16 @@ def bad_request(request, exception):
 
 @login_required
 def home(request):
-    return render(request, "sources/home.html", {"households": households_with_sources(request.user)})
+    invitations = (
+        Invitation.objects.addressed_to(request.user)
+        .select_related("household", "invited_by")
+        .order_by("created_at")
+    )
+    return render(
+        request,
+        "sources/home.html",
+        {"households": households_with_sources(request.user), "invitations": invitations},
+    )
 
 
 def visible_source_or_404(user, pk):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.serializers import ModelSerializer
 
-from accounts.models import Household, Membership, Role, User, normalize_email
+from accounts.models import Household, Invitation, Membership, Role, User, normalize_email
 
 
 def validated_password(password, user=None):
@@ -126,6 +126,23 @@ class MembershipSerializer(ModelSerializer):
         model = Membership
         fields = ["user_id", "email", "display_name", "role", "created_at"]
         read_only_fields = ["created_at"]
+
+    def validate_email(self, value):
+        return normalize_email(value)
+
+
+class InvitationSerializer(ModelSerializer):
+    """An invitation to a household: what its owners and the invitee see."""
+
+    household_id = serializers.IntegerField(read_only=True)
+    household_name = serializers.CharField(source="household.name", read_only=True)
+    email = serializers.EmailField(max_length=254, help_text="Whoever signs in with this address may accept.")
+    invited_by = serializers.CharField(source="invited_by.get_full_name", read_only=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "household_id", "household_name", "email", "role", "invited_by", "created_at"]
+        read_only_fields = ["id", "created_at"]
 
     def validate_email(self, value):
         return normalize_email(value)

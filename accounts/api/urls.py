@@ -7,6 +7,12 @@ router = OptionalSlashRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("households", views.HouseholdViewSet, basename="household")
 router.register(r"households/(?P<household_pk>[0-9]+)/members", views.MembershipViewSet, basename="member")
+router.register(
+    r"households/(?P<household_pk>[0-9]+)/invitations",
+    views.HouseholdInvitationViewSet,
+    basename="household-invitation",
+)
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.api.serializers import (
     HouseholdSerializer,
+    InvitationSerializer,
     LoginSerializer,
     MembershipChangeSerializer,
     MembershipSerializer,
@@ -35,8 +36,8 @@ from accounts.api.serializers import (
     check_current_password,
 )
 from accounts.api.throttles import FailedLoginLimit
-from accounts.models import Household, LastOwnerError, Membership, Role, User
-from accounts.services import change_password, create_household
+from accounts.models import Household, Invitation, LastOwnerError, Membership, Role, User
+from accounts.services import AlreadyMember, accept_invitation, change_password, create_household, invite
 from homelog.api.exceptions import BEARER_CHALLENGE, Conflict, save_or_conflict
 from homelog.api.parsers import JSONParser
 from homelog.api.permissions import require
@@ -309,7 +310,14 @@ class HouseholdViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="The members of a household"),
-    create=extend_schema(summary="Add an existing user by email with a role (owners)"),
+    create=extend_schema(
+        summary="Invite someone by email with a role (owners)",
+        description="Whoever signs in with the address becomes a member once they accept "
+        "(`POST /api/invitations/{id}/accept`). The answer is the same whether or not the address has an "
+        "account yet; inviting it again offers the new role.",
+        request=InvitationSerializer,
+        responses={202: InvitationSerializer},
+    ),
     retrieve=extend_schema(summary="One member of a household"),
     update=extend_schema(summary="Change a member's role (owners)", request=MembershipChangeSerializer),
     partial_update=extend_schema(
@@ -346,7 +354,19 @@ class MembershipViewSet(viewsets.ModelViewSet):
 
     def create(self, request, *args, **kwargs):
         self._require_owner("Only the household's owners can add members.")
-        return super().create(request, *args, **kwargs)
+        serializer = InvitationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        try:
+            invitation = invite(
+                household=self.household,
+                email=email,
+                role=serializer.validated_data.get("role", Role.MEMBER),
+                invited_by=request.user,
+            )
+        except AlreadyMember:
+            raise Conflict(f"{email} is already a member of this household.") from None
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     def get_object(self):
         membership = super().get_object()
@@ -356,15 +376,6 @@ class MembershipViewSet(viewsets.ModelViewSet):
             # Anyone may leave a household; only owners remove others.
             self._require_owner("Only the household's owners can remove other members.")
         return membership
-
-    def perform_create(self, serializer):
-        email = serializer.validated_data.pop("user")["email"]
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            raise serializers.ValidationError({"email": [f"No homelog user has the email address {email}."]})
-        save_or_conflict(
-            serializer, f"{email} is already a member of this household.", household=self.household, user=user
-        )
 
     def perform_update(self, serializer):
         try:
@@ -377,3 +388,68 @@ class MembershipViewSet(viewsets.ModelViewSet):
             instance.delete()
         except LastOwnerError as exc:
             raise Conflict(exc.message) from exc
+
+
+@extend_schema_view(
+    list=extend_schema(summary="A household's open invitations (owners)"),
+    retrieve=extend_schema(summary="One open invitation of a household (owners)"),
+    destroy=extend_schema(summary="Withdraw an invitation (owners)"),
+)
+class HouseholdInvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """The open invitations of one household; invite with POST /api/households/{id}/members."""
+
+    serializer_class = InvitationSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        household = get_object_or_404(
+            Household.objects.visible_to(self.request.user), pk=self.kwargs["household_pk"]
+        )
+        require(
+            Household.objects.owned_by(self.request.user),
+            household,
+            "Only the household's owners can see and withdraw its invitations.",
+        )
+        return household.invitations.select_related("household", "invited_by").order_by("email")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The invitations to the caller's email address"),
+    retrieve=extend_schema(summary="One invitation to the caller"),
+    destroy=extend_schema(summary="Decline an invitation"),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Invitations addressed to the caller: accept to join the household, or decline."""
+
+    serializer_class = InvitationSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return (
+            Invitation.objects.addressed_to(self.request.user)
+            .select_related("household", "invited_by")
+            .order_by("created_at", "id")
+        )
+
+    @extend_schema(
+        summary="Accept an invitation: join its household with the role offered",
+        request=None,
+        responses={201: HouseholdSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        invitation = self.get_object()
+        try:
+            accept_invitation(invitation, user=request.user)
+        except Invitation.DoesNotExist:
+            raise NotFound("This invitation was withdrawn or accepted meanwhile.") from None
+        household = Household.objects.with_role_of(request.user).get(pk=invitation.household_id)
+        return Response(HouseholdSerializer(household).data, status=status.HTTP_201_CREATED)

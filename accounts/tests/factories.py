@@ -1,6 +1,6 @@
 import factory
 
-from accounts.models import Household, Membership, Role, User
+from accounts.models import Household, Invitation, Membership, Role, User
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -42,3 +42,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     class Params:
         owner = factory.Trait(role=Role.OWNER)
         viewer = factory.Trait(role=Role.VIEWER)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    household = factory.SubFactory(HouseholdFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.MEMBER

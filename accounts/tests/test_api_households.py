@@ -195,28 +195,6 @@ def test_member_list_runs_a_constant_number_of_queries(api, owner, household):
     assert assert_constant_queries(api(owner), members_url(household), grow) == 3
 
 
-def test_owner_adds_an_existing_user_by_email(api, owner, household):
-    newcomer = UserFactory(email="new@example.com")
-    response = api(owner).post(members_url(household), {"email": "NEW@example.com", "role": "viewer"})
-    assert response.status_code == 201
-    membership = Membership.objects.get(user=newcomer)
-    assert (membership.household, membership.role) == (household, Role.VIEWER)
-    assert response.json() == member_json(membership)
-
-
-def test_adding_an_unknown_email_or_an_existing_member(api, owner, member, household):
-    client = api(owner)
-    unknown = client.post(members_url(household), {"email": "nobody@example.com", "role": "member"})
-    assert unknown.status_code == 400
-    assert unknown.json()["errors"] == {
-        "email": ["No homelog user has the email address nobody@example.com."]
-    }
-    twice = client.post(members_url(household), {"email": member.email, "role": "owner"})
-    assert twice.status_code == 409
-    assert twice.json()["detail"] == f"{member.email} is already a member of this household."
-    assert member.memberships.get().role == Role.MEMBER
-
-
 def test_owner_changes_a_role(api, owner, member, household):
     response = api(owner).patch(members_url(household, member), {"role": "owner"})
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Household, Membership, Role
-from accounts.tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, MembershipFactory
 from homelog.testing import assert_constant_queries
 from sources.tests.factories import DataSourceFactory
 
@@ -212,38 +212,6 @@ def test_an_unknown_time_zone_is_refused(client, owner, household):
     assert response.context["household_form"].errors == {
         "timezone": ["Select a valid choice. Mars/Olympus is not one of the available choices."]
     }
-
-
-def test_add_an_existing_user_by_email_with_a_role(client, owner, household):
-    newcomer = UserFactory(email="kim@example.com")
-    response = signed_in(client, owner).post(
-        reverse("accounts:member-add", args=[household.pk]), {"email": "Kim@Example.com", "role": "viewer"}
-    )
-    assert response.status_code == 302
-    assert Membership.objects.get(user=newcomer, household=household).role == Role.VIEWER
-
-
-@pytest.mark.parametrize(
-    ("email", "message"),
-    [
-        (
-            "stranger@example.com",
-            "Nobody uses homelog with this address yet. Ask an administrator to create the account, then add "
-            "it here.",
-        ),
-        ("MEMBER", "already"),
-        ("not-an-email", "Enter a valid email address."),
-    ],
-)
-def test_adding_someone_who_cannot_be_added_says_why(client, owner, member, household, email, message):
-    if email == "MEMBER":
-        email, message = member.email, f"{member.email} is already a member of Home."
-    response = signed_in(client, owner).post(
-        reverse("accounts:member-add", args=[household.pk]), {"email": email, "role": "member"}
-    )
-    assert response.status_code == 400
-    assert response.context["add_member_form"].errors == {"email": [message]}
-    assert Membership.objects.filter(household=household).count() == 2
 
 
 def test_change_a_role(client, owner, member, household):

@@ -11,7 +11,7 @@ import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role
-from accounts.tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, InvitationFactory, MembershipFactory, UserFactory
 from homelog.api import urls as api_urls
 from homelog.api.fixtures import bearer_client
 from readings.tests.factories import ReadingFactory
@@ -134,7 +134,7 @@ MATRIX = [
         404,
         403,
         403,
-        201,
+        202,
     ),
     (
         "member-detail",
@@ -280,6 +280,44 @@ MATRIX = [
         403,
         201,
     ),
+    (
+        "household-invitation-list",
+        "get",
+        "/api/households/{household}/invitations",
+        None,
+        401,
+        404,
+        403,
+        403,
+        200,
+    ),
+    (
+        "household-invitation-detail",
+        "get",
+        "/api/households/{household}/invitations/{invitation}",
+        None,
+        401,
+        404,
+        403,
+        403,
+        200,
+    ),
+    (
+        "household-invitation-detail",
+        "delete",
+        "/api/households/{household}/invitations/{invitation}",
+        None,
+        401,
+        404,
+        403,
+        403,
+        204,
+    ),
+    # An invitation is its invitee's (here the outsider's) to see, accept or decline.
+    ("invitation-list", "get", "/api/invitations", None, 401, 200, 200, 200, 200),
+    ("invitation-detail", "get", "/api/invitations/{invitation}", None, 401, 200, 404, 404, 404),
+    ("invitation-detail", "delete", "/api/invitations/{invitation}", None, 401, 204, 404, 404, 404),
+    ("invitation-accept", "post", "/api/invitations/{invitation}/accept", None, 401, 201, 404, 404, 404),
     ("source-token-detail", "get", "/api/sources/{source}/tokens/{token}", None, 401, 404, 403, 403, 200),
     ("source-token-detail", "delete", "/api/sources/{source}/tokens/{token}", None, 401, 404, 403, 403, 204),
     ("source-usage", "get", "/api/sources/{source}/usage", None, 401, 404, 200, 200, 200),
@@ -314,6 +352,7 @@ def world(household, owner, member, viewer, outsider):
             ).pk,
             "refresh_token": str(RefreshToken.for_user(owner)),
             "token": DeviceTokenFactory(data_source=source).pk,
+            "invitation": InvitationFactory(household=household, email=outsider.email).pk,
         },
     )
 

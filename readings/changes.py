@@ -45,6 +45,12 @@ def lock_sources(source_ids):
         raise SourceGone(min(missing))
 
 
+ONE_SOURCE_WRITTEN = (
+    f"UPDATE {DataSource._meta.db_table} SET readings_version = readings_version + 1,"
+    " reading_count = reading_count + %s WHERE id = %s"
+)
+
+
 def readings_written(deltas):
     """After a write of readings, in its transaction: move each source's `reading_count` by its delta in
     `deltas` ({source id: delta}, negative for deletions, 0 for a change) and its `readings_version` by one,
@@ -59,11 +65,17 @@ def readings_written(deltas):
     source_ids = sorted(deltas)
     if not source_ids:
         return
+    if len(source_ids) == 1:
+        # The path of every single reading: the statement written out, cheaper than building it.
+        with connection.cursor() as cursor:
+            cursor.execute(ONE_SOURCE_WRITTEN, [deltas[source_ids[0]], source_ids[0]])
+            if cursor.rowcount != 1:
+                raise SourceGone(source_ids[0])
+        _announce(source_ids)
+        return
     counts = {pk: delta for pk, delta in deltas.items() if delta}
     change = {"readings_version": F("readings_version") + 1}
-    if len(source_ids) == 1 and counts:
-        change["reading_count"] = F("reading_count") + counts[source_ids[0]]
-    elif counts:
+    if counts:
         change["reading_count"] = F("reading_count") + Case(
             *[When(pk=pk, then=delta) for pk, delta in sorted(counts.items())], default=0
         )

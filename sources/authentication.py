@@ -2,7 +2,7 @@
 
 A device is not a person: the request's user stays anonymous and `request.auth` is the DeviceToken. Only
 the views that add readings list this class; they allow a device to POST and nothing else, and find the
-source through `sources_reachable_by`, which for a device holds its own source alone (any other is a 404).
+source among the token's own alone (readings/api/views.py: any other is a 404).
 """
 
 from django.contrib.auth.models import AnonymousUser
@@ -11,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
-from sources.models import DataSource, DeviceToken
+from sources.models import DeviceToken
 
 KEYWORD = b"token"
 
@@ -63,22 +63,6 @@ class IsAuthenticatedOrDeviceAdding(BasePermission):
         if device_token_of(request) is not None:
             return request.method == "POST"
         return bool(request.user and request.user.is_authenticated)
-
-
-def sources_reachable_by(request):
-    """Sources the request may address: the token's own source for a device, else those the user sees."""
-    token = device_token_of(request)
-    if token is not None:
-        return DataSource.objects.filter(pk=token.data_source_id)
-    return DataSource.objects.visible_to(request.user)
-
-
-def sources_writable_by(request):
-    """Sources the request may add readings to: the token's own for a device, else the user's (no viewers)."""
-    token = device_token_of(request)
-    if token is not None:
-        return DataSource.objects.filter(pk=token.data_source_id)
-    return DataSource.objects.writable_by(request.user)
 
 
 def creator_of(request):

@@ -571,3 +571,21 @@ def test_hours_are_utc_hours_whatever_the_reading_offset(meter):
         data_source=meter, timestamp=dt.datetime(2025, 1, 1, 5, 50, tzinfo=kolkata), values={"energy": 1}
     )
     assert hours_of(meter) == ["2025-01-01T00:00:00+00:00"]
+
+
+def test_readings_added_one_by_one_keep_the_hour_exactly_as_a_rebuild(meter):
+    # Values whose sums depend on the order of adding, a register that drops, a level, and readings that
+    # come before others of their hour as well as after them.
+    values = [0.1, 0.7, 0.2, 1e-3, 12.3, 12.35, 3.3, 3.4000001, 1e9, 1e9 + 0.1]
+    minutes = [0, 7, 9, 15, 22, 30, 41, 44, 50, 59]
+    for n, (minute, value) in enumerate(zip(minutes, values, strict=True)):
+        fields = {"energy": value} if n % 3 else {"energy": value, "power": -value}
+        ReadingFactory(data_source=meter, timestamp=utc(2025, 1, 1, 5, minute), values=fields)
+    ReadingFactory(data_source=meter, timestamp=utc(2025, 1, 1, 5, 3), values={"energy": 0.3})
+    ReadingFactory(data_source=meter, timestamp=utc(2025, 1, 1, 4, 59, 59), values={"power": 2.5})
+    kept = assert_rollups_fresh()
+    assert [(row[1], row[2], row[9]) for row in kept] == [
+        ("energy", utc(2025, 1, 1, 5), 11),
+        ("power", utc(2025, 1, 1, 4), 1),
+        ("power", utc(2025, 1, 1, 5), 4),
+    ]

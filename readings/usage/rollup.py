@@ -199,7 +199,7 @@ def refresh(targets, *, locked=False):
         return
     postgresql = connection.vendor == "postgresql"
     parameters = _parameters(targets)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if not locked:
             _lock(cursor, {target[0] for target in targets})
         cursor.execute(POSTGRESQL_DELETE if postgresql else SQLITE_DELETE, parameters)
@@ -236,7 +236,7 @@ def refresh_batch(source, rows, created, hourly=None):
         return
     if hourly is None:
         hourly = hourly_rollups(rows, metrics)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         _lock(cursor, [source.pk])
         hours = {}
         for metric, hour in hourly:
@@ -317,6 +317,44 @@ def refresh_positions(positions, *, locked=False):
         ],
         locked=locked,
     )
+
+
+# PostgreSQL: one new reading that comes after every reading of its hour (a device sending as it measures)
+# moves the hour's last reading and adds its value to the sums, in the order the SQL above adds them, so
+# the doubles are the same as a refresh's; the hours it does not come last in are left to refresh().
+# Without this a device sending every second made each reading compute its hour's thousands again.
+POSTGRESQL_APPEND = f"""
+INSERT INTO {ROLLUP} AS h ({COLUMNS})
+SELECT %s, reading.metric, %s, %s, reading.value, %s, reading.value, 0, reading.value, 1, reading.value,
+       reading.value
+FROM unnest(%s::text[], %s::float8[]) AS reading(metric, value)
+ON CONFLICT (data_source_id, metric, hour) DO UPDATE SET
+    last_at = EXCLUDED.last_at, last_value = EXCLUDED.last_value,
+    increase = h.increase + {register_increase_sql("h.last_value", "EXCLUDED.last_value")},
+    total = h.total + EXCLUDED.total, count = h.count + 1,
+    minimum = LEAST(h.minimum, EXCLUDED.minimum), maximum = GREATEST(h.maximum, EXCLUDED.maximum)
+WHERE h.last_at < EXCLUDED.last_at
+RETURNING metric
+"""
+
+
+def refresh_inserted(source_id, moment, values, *, locked=False):
+    """After one reading was inserted: its hour's rollups of the metrics it has, appended to where it comes
+    last in its hour (PostgreSQL), else computed again."""
+    metrics = sorted(values)
+    if connection.vendor == "postgresql" and metrics:
+        hour = floor_hour(moment)
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            if not locked:
+                _lock(cursor, [source_id])
+            cursor.execute(
+                POSTGRESQL_APPEND,
+                [source_id, hour, moment, moment, metrics, [float(values[metric]) for metric in metrics]],
+            )
+            appended = {metric for (metric,) in cursor.fetchall()}
+        metrics = [metric for metric in metrics if metric not in appended]
+    if metrics:
+        refresh_positions([(source_id, moment, metrics)], locked=locked)
 
 
 def touched_hours(readings):

@@ -6,6 +6,7 @@ from sources.metrics import (
     MAX_METRIC_NAME_LENGTH,
     MAX_METRICS,
     MAX_UNIT_LENGTH,
+    MetricKind,
     metric_names_clash,
     validate_metric_name,
     validate_metrics,
@@ -35,12 +36,6 @@ class DataSourceForm(forms.ModelForm):
         }
 
 
-KIND_CHOICES = [
-    ("cumulative", "Register (counts up)"),
-    ("instantaneous", "Level (°C, W, %…)"),
-]
-
-
 class MetricForm(forms.Form):
     # The length is checked by validate_metric_name with the rest of the rule; the browser is told it too.
     name = forms.CharField(
@@ -48,7 +43,7 @@ class MetricForm(forms.Form):
         widget=forms.TextInput(attrs={"maxlength": MAX_METRIC_NAME_LENGTH, "spellcheck": "false"}),
     )
     unit = forms.CharField(max_length=MAX_UNIT_LENGTH, required=False)
-    kind = forms.ChoiceField(choices=KIND_CHOICES, initial="cumulative")
+    kind = forms.ChoiceField(choices=MetricKind.choices, initial=MetricKind.CUMULATIVE)
 
 
 class BaseMetricFormSet(forms.BaseFormSet):
@@ -70,10 +65,9 @@ class BaseMetricFormSet(forms.BaseFormSet):
     def metrics(self):
         """The metrics as DataSource stores them, once the formset is valid."""
         return {
-            form.cleaned_data["name"]: {
-                "unit": form.cleaned_data["unit"].strip(),
-                "cumulative": form.cleaned_data["kind"] == "cumulative",
-            }
+            form.cleaned_data["name"]: MetricKind(form.cleaned_data["kind"]).spec(
+                form.cleaned_data["unit"].strip()
+            )
             for form in self.forms
             if form.cleaned_data and not self._should_delete_form(form)
         }
@@ -111,7 +105,7 @@ MetricFormSet = forms.formset_factory(
 
 def metric_initial(metrics):
     return [
-        {"name": name, "unit": spec["unit"], "kind": "cumulative" if spec["cumulative"] else "instantaneous"}
+        {"name": name, "unit": spec["unit"], "kind": MetricKind.of(spec).value}
         for name, spec in sorted(metrics.items())
     ]
 

@@ -9,6 +9,27 @@ import math
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class MetricKind(models.TextChoices):
+    """What a metric's values are: a register that counts up (kWh, m³), whose usage is its increase, or a
+    level measured at a moment (W, °C), whose usage is its average. The API, the pages, the usage and the
+    forms speak of it by these names; a source stores it as `"cumulative": true` or false, the original
+    service's form, which its clients send."""
+
+    CUMULATIVE = "cumulative", "Register (counts up)"
+    INSTANTANEOUS = "instantaneous", "Level (°C, W, %…)"
+
+    @classmethod
+    def of(cls, spec):
+        """The kind of a stored metric `spec` ({"unit": ..., "cumulative": bool})."""
+        return cls.CUMULATIVE if spec["cumulative"] else cls.INSTANTANEOUS
+
+    def spec(self, unit):
+        """The stored form of a metric of this kind and `unit`."""
+        return {"unit": unit, "cumulative": self is MetricKind.CUMULATIVE}
+
 
 MAX_METRICS = 16
 MAX_UNIT_LENGTH = 16

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Household
-from sources.metrics import validate_metrics
+from sources.metrics import MetricKind, validate_metrics
 from sources.querysets import DataSourceQuerySet, DeviceTokenQuerySet
 
 
@@ -29,9 +29,8 @@ def units_of(metrics):
 
 
 def kinds_of(metrics):
-    return {
-        name: "cumulative" if metrics[name]["cumulative"] else "instantaneous" for name in sorted(metrics)
-    }
+    """Stored metrics' kinds as the API renders them: {"name": "cumulative" or "instantaneous"}, by name."""
+    return {name: MetricKind.of(metrics[name]).value for name in sorted(metrics)}
 
 
 # Fields that only the writers of readings move, with F() updates.
@@ -111,8 +110,11 @@ class DataSource(models.Model):
     def metric_kinds(self):
         return kinds_of(self.metrics)
 
+    def kind_of(self, metric):
+        return MetricKind.of(self.metrics[metric])
+
     def is_cumulative(self, metric):
-        return bool(self.metrics[metric]["cumulative"])
+        return self.kind_of(metric) is MetricKind.CUMULATIVE
 
 
 class DeviceToken(models.Model):

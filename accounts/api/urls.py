@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from accounts.api import views
+from accounts.api import auth, views
 from homelog.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
@@ -15,10 +15,10 @@ router.register(
 router.register("invitations", views.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
-    re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
-    re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
-    re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
-    re_path(r"^auth/validate/?$", views.ValidateView.as_view(), name="auth-validate"),
-    re_path(r"^auth/password/?$", views.PasswordView.as_view(), name="auth-password"),
+    re_path(r"^auth/login/?$", auth.LoginView.as_view(), name="auth-login"),
+    re_path(r"^auth/refresh/?$", auth.RefreshView.as_view(), name="auth-refresh"),
+    re_path(r"^auth/logout/?$", auth.LogoutView.as_view(), name="auth-logout"),
+    re_path(r"^auth/validate/?$", auth.ValidateView.as_view(), name="auth-validate"),
+    re_path(r"^auth/password/?$", auth.PasswordView.as_view(), name="auth-password"),
     *router.urls,
 ]

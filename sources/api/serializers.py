@@ -5,11 +5,10 @@ from rest_framework.serializers import ModelSerializer
 
 from accounts.models import Household
 from homelog.api.fields import utc_iso
-from sources.metrics import validate_metrics
+from sources.metrics import MetricKind, validate_metrics
 from sources.models import DataSource, SourceType
 
-CUMULATIVE = "cumulative"
-INSTANTANEOUS = "instantaneous"
+CUMULATIVE, INSTANTANEOUS = MetricKind.CUMULATIVE.value, MetricKind.INSTANTANEOUS.value
 # Meters of these types count up (a register); the others sample a level. Used when a client names a
 # metric's unit but not its kind, as clients of the original service did.
 COUNTING_TYPES = {SourceType.ELECTRICITY, SourceType.GAS, SourceType.WATER, SourceType.HEAT, SourceType.SOLAR}
@@ -144,7 +143,7 @@ class DataSourceSerializer(ModelSerializer):
             for name, spec in metrics.items():
                 if isinstance(spec, str):
                     kind = kinds.get(name, CUMULATIVE if source_type in COUNTING_TYPES else INSTANTANEOUS)
-                    spec = {"unit": spec, "cumulative": kind == CUMULATIVE}
+                    spec = MetricKind(kind).spec(spec)
                 stored[name] = spec
         try:
             validate_metrics(stored)

@@ -273,5 +273,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(api):
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(answers) == [200, 409]
+        # The one demoted first is no owner any more: refused as the last owner (409), or, when the other's
+        # demotion committed before their own request read their role, as not an owner (403).
+        assert sorted(answers) in ([200, 403], [200, 409])
         assert Membership.objects.filter(household=home, role=Role.OWNER).count() == 1

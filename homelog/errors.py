@@ -10,9 +10,11 @@ import sys
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views import defaults
+
+from homelog.capacity import Busy
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +35,21 @@ def _is_database_outage(exception):
     return isinstance(exception, OperationalError | InterfaceError)
 
 
+def busy(request, exception):
+    """503 with Retry-After for work refused for lack of capacity (homelog.capacity): the API's JSON error
+    under /api/, a page elsewhere."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        response = JsonResponse({"detail": exception.message, "code": "busy"}, status=503)
+    else:
+        page = loader.render_to_string("503.html", {"message": exception.message}, request)
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(exception.retry_after)
+    return response
+
+
 class DatabaseUnavailableMiddleware:
-    """Turns a view's failure to reach the database into a 503 (a single log line, no traceback)."""
+    """Turns a view's failure to reach the database into a 503 (a single log line, no traceback), and so
+    too work refused for lack of capacity (homelog.capacity.Busy: a storm of password checks)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,6 +61,9 @@ class DatabaseUnavailableMiddleware:
         if _is_database_outage(exception):
             logger.warning("%s %s: database unavailable: %s", request.method, request.path, exception)
             return database_unavailable()
+        if isinstance(exception, Busy):
+            logger.warning("%s %s: refused, busy: %s", request.method, request.path, exception.message)
+            return busy(request, exception)
         return None
 
 

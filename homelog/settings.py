@@ -4,6 +4,7 @@ Production defaults are safe; development conveniences need DEBUG=on.
 """
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import environ
@@ -93,6 +94,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's hashers, with its default (PBKDF2-SHA256) capped in how many checks run at once on the machine,
+# so that a storm of logins cannot take every core (accounts/hashers.py). Half the cores by default, 0 none.
+PASSWORD_HASHERS = [
+    "accounts.hashers.CappedPBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+PASSWORD_CHECKS_AT_ONCE = env.int("PASSWORD_CHECKS_AT_ONCE", default=max(1, CORES // 2))
+# The routes that check a password: refused before Django while every slot is taken (homelog/wsgi.py).
+PASSWORD_CHECK_PATHS = ["/api/auth/login", "/account/sign-in/", "/admin/login/"]
+# Where the slots of homelog.capacity live: a directory every worker of the machine shares (by default one in
+# the system's temporary directory, per installation).
+CAPACITY_LOCK_DIR = env.str("CAPACITY_LOCK_DIR", default="")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -98,6 +98,8 @@ def add_error_responses(result, generator, request, public):
                 add(415, "The body's content type is not accepted (JSON, or form-encoded where listed).")
             if operation.get("operationId") in PASSWORD_CHECKING_OPERATIONS:
                 add(429, "Too many failed logins for this email or address; see Retry-After.")
+            if operation.get("operationId") in PASSWORD_CHECKING_OPERATIONS | {"users_create"}:
+                add(503, "Too many passwords are being checked on the server at once; see Retry-After.")
     return result
 
 

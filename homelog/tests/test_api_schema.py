@@ -40,11 +40,11 @@ def test_schema_documents_errors_and_request_shapes(schema_file):
         "application/json",
         "application/x-www-form-urlencoded",
     ]
-    assert sorted(login["responses"]) == ["200", "400", "401", "413", "415", "429"]
+    assert sorted(login["responses"]) == ["200", "400", "401", "413", "415", "429", "503"]
     # A wrong current password counts as a failed login, so a password or email change may be limited too.
     password = schema_file["paths"]["/api/auth/password"]
-    assert sorted(password["put"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429"]
-    assert sorted(password["post"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429"]
+    assert sorted(password["put"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429", "503"]
+    assert sorted(password["post"]["responses"]) == ["204", "400", "401", "403", "413", "415", "429", "503"]
     me = schema_file["paths"]["/api/users/me"]["patch"]
     assert "429" in me["responses"]
 

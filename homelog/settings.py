@@ -106,7 +106,7 @@ PASSWORD_HASHERS = [
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
 PASSWORD_CHECKS_AT_ONCE = env.int("PASSWORD_CHECKS_AT_ONCE", default=max(1, CORES // 2))
 # The routes that check a password: refused before Django while every slot is taken (homelog/wsgi.py).
-PASSWORD_CHECK_PATHS = ["/api/auth/login", "/account/sign-in/", "/admin/login/"]
+PASSWORD_CHECK_PATHS = ["/api/auth/login", "/login", "/account/sign-in/", "/admin/login/"]
 # Where the slots of homelog.capacity live: a directory every worker of the machine shares (by default one in
 # the system's temporary directory, per installation).
 CAPACITY_LOCK_DIR = env.str("CAPACITY_LOCK_DIR", default="")

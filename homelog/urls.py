@@ -1,10 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from accounts.api.auth import OAuth2LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # API routes
     path("api/", include("homelog.api.urls")),
+    re_path(r"^login/?$", OAuth2LoginView.as_view(), name="oauth2-login"),
     # Page routes
     path("", include("sources.urls")),
     path("", include("readings.urls")),

@@ -123,6 +123,15 @@ class LoginView(TokenView):
         return Response(_token_pair(_new_refresh_token(user)))
 
 
+class OAuth2LoginView(LoginView):
+    """POST /login: the original service's OAuth2 token URL, where its clients and its interactive docs post
+    the password form. The same as /api/auth/login, which the schema documents."""
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        return super().post(request)
+
+
 class RefreshView(TokenView):
     @extend_schema(
         operation_id="auth_refresh",

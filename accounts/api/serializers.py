@@ -74,15 +74,32 @@ class TokenOwnerSerializer(ModelSerializer):
 
 
 class UserSerializer(ModelSerializer):
+    # The original service's name for it: accepted and answered, the same value as display_name.
+    username = serializers.CharField(
+        source="display_name", required=False, allow_blank=True, max_length=150, help_text="= display_name."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "is_staff", "date_joined"]
+        fields = ["id", "email", "display_name", "username", "is_staff", "date_joined"]
         read_only_fields = ["id", "is_staff", "date_joined"]
         # Uniqueness is checked by the view, which answers a clash with 409 rather than 400.
         extra_kwargs = {"email": {"validators": []}}
 
     def validate_email(self, value):
         return normalize_email(value)
+
+    def to_internal_value(self, data):
+        both = hasattr(data, "get") and "username" in data and "display_name" in data
+        if both and data["username"] != data["display_name"]:
+            raise serializers.ValidationError(
+                {
+                    "username": [
+                        "It is the display name by its other name: leave it out, or send the same value."
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
 
 
 class NewUserSerializer(UserSerializer):

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from accounts.api.serializers import (
 from accounts.models import Household, Invitation, LastOwnerError, Membership, Role, User
 from accounts.services import AlreadyMember, accept_invitation, create_household, invite
 from homelog.api.exceptions import Conflict, save_or_conflict
+from homelog.api.locations import LocationOnCreateMixin, location
 from homelog.api.permissions import require
 
 
@@ -32,7 +33,12 @@ from homelog.api.permissions import require
     retrieve=extend_schema(summary="A user (staff only)"),
 )
 class UserViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    LocationOnCreateMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     queryset = User.objects.order_by("id")
     serializer_class = UserSerializer
@@ -46,7 +52,8 @@ class UserViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = save_or_conflict(serializer, "A user with this email address already exists.")
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        data = UserSerializer(user).data
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
 
     @extend_schema(summary="The caller's own account", methods=["GET"])
     @extend_schema(summary="Change the caller's email or display name", methods=["PATCH"])
@@ -54,7 +61,27 @@ class UserViewSet(
     def me(self, request):
         if request.method == "GET":
             return Response(UserSerializer(request.user).data)
-        serializer = UserSerializer(request.user, data=request.data, partial=True)
+        return self._change_own_account(request, partial=True)
+
+    @extend_schema(summary="Change one's own email or display name (one's own id)")
+    def update(self, request, *args, **kwargs):
+        if str(request.user.pk) != self.kwargs["pk"]:
+            raise PermissionDenied("You can change only your own account here.")
+        return self._change_own_account(request, partial=kwargs.get("partial", False))
+
+    @extend_schema(summary="Change one's own email or display name (one's own id)")
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def get_permissions(self):
+        if self.action in ("update", "partial_update"):
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def _change_own_account(self, request, *, partial):
+        """The caller's email or name changed; a new email needs the current password (a stolen token
+        alone must not take the account), and one already taken is a 409."""
+        serializer = UserSerializer(request.user, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         new_email = serializer.validated_data.get("email")
         if new_email is not None and new_email != request.user.email:
@@ -74,7 +101,7 @@ class UserViewSet(
     partial_update=extend_schema(summary="Rename a household or change its time zone (owners)"),
     destroy=extend_schema(summary="Delete a household with its sources and readings (owners)"),
 )
-class HouseholdViewSet(viewsets.ModelViewSet):
+class HouseholdViewSet(LocationOnCreateMixin, viewsets.ModelViewSet):
     serializer_class = HouseholdSerializer
     lookup_value_regex = "[0-9]+"
 
@@ -162,7 +189,12 @@ class MembershipViewSet(viewsets.ModelViewSet):
             )
         except AlreadyMember:
             raise Conflict(f"{email} is already a member of this household.") from None
-        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+        headers = location(
+            request, "household-invitation-detail", household_pk=self.household.pk, pk=invitation.pk
+        )
+        return Response(
+            InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED, headers=headers
+        )
 
     def get_object(self):
         membership = super().get_object()
@@ -248,4 +280,5 @@ class InvitationViewSet(
         except Invitation.DoesNotExist:
             raise NotFound("This invitation was withdrawn or accepted meanwhile.") from None
         household = Household.objects.with_role_of(request.user).get(pk=invitation.household_id)
-        return Response(HouseholdSerializer(household).data, status=status.HTTP_201_CREATED)
+        headers = location(request, "household-detail", pk=household.pk)
+        return Response(HouseholdSerializer(household).data, status=status.HTTP_201_CREATED, headers=headers)

@@ -38,6 +38,7 @@ def user_json(user):
         "id": user.pk,
         "email": user.email,
         "display_name": user.display_name,
+        "username": user.display_name,
         "is_staff": user.is_staff,
         "date_joined": iso(user.date_joined),
     }

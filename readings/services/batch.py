@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connection, transaction
 
 from readings.changes import lock_sources, readings_written
+from readings.models import Reading
 from readings.services.copy import copy_payload, store_with_copy
 from readings.services.errors import SourceGone
 from readings.services.portable import store_with_bulk_create
-from readings.services.validation import clean_batch
+from readings.services.validation import clean_batch, contested_error
 from readings.usage.rollup import hourly_rollups, refresh_batch
 
 
@@ -64,17 +65,19 @@ class PreparedBatch:
     payload: bytes | None
     # The rollups of the rows' hours, on PostgreSQL, for the hours the batch is the first to fill.
     hourly: dict | None
+    # Items at the time of an earlier item with other values: (index, id, timestamp, values, earlier index).
+    contested: list
 
 
 def prepare_readings(source, items, *, created_by=None, tzinfo=None):
     """The first half of `ingest_readings`: validation and layout, pure Python with no query when `tzinfo`
     is given, so that an import can prepare the next batch while the database stores this one."""
-    rows, repeats, errors = clean_batch(source, items, tzinfo)
+    rows, repeats, errors, contested = clean_batch(source, items, tzinfo)
     payload = hourly = None
     if rows and connection.vendor == "postgresql":
         payload = copy_payload(source, rows, created_by)
         hourly = hourly_rollups(rows, source.metric_names)
-    return PreparedBatch(source, created_by, rows, repeats, errors, payload, hourly)
+    return PreparedBatch(source, created_by, rows, repeats, errors, payload, hourly, contested)
 
 
 def store_readings(batch, *, partial=False):
@@ -96,6 +99,10 @@ def store_readings(batch, *, partial=False):
                 )
             else:
                 created, existing, conflicts = store_with_bulk_create(source, batch.rows, batch.created_by)
+            if batch.contested:
+                settled, contested_errors = _settle(source, batch.contested)
+                existing += settled
+                conflicts = {**conflicts, **contested_errors}
             if conflicts and not partial:
                 raise _RollBack(conflicts)
             if created:
@@ -111,6 +118,27 @@ def store_readings(batch, *, partial=False):
         existing=existing + batch.repeats,
         errors=dict(sorted({**errors, **conflicts}.items())),
     )
+
+
+def _settle(source, contested):
+    """(how many are existing, {index: errors} of the others) for the contested items, against what is stored
+    at their times now that the batch's own rows are in: an item equal to it (and of the same id, if it
+    gives one) is the reading already stored; any other conflicts with the earlier item of its time."""
+    times = {item[2] for item in contested}
+    stored = {
+        timestamp: (reading_id, values)
+        for timestamp, reading_id, values in Reading.objects.filter(
+            data_source=source, timestamp__in=times
+        ).values_list("timestamp", "id", "values")
+    }
+    existing, errors = 0, {}
+    for index, reading_id, timestamp, values, earlier in contested:
+        stored_id, stored_values = stored.get(timestamp, (None, None))
+        if stored_values == values and reading_id in (None, stored_id):
+            existing += 1
+        else:
+            errors[index] = contested_error(earlier)
+    return existing, errors
 
 
 class _RollBack(Exception):

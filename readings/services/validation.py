@@ -29,14 +29,15 @@ class InvalidItem:
 
 
 def clean_batch(source, items, tzinfo):
-    """Validate every item; return the storable rows, the number of repeats within the batch, and
-    {index: {field: [messages]}} for the bad items.
+    """Validate every item; return the storable rows, the number of repeats within the batch,
+    {index: {field: [messages]}} for the bad items, and the contested items.
 
     A row is a tuple (index, id or None for a new one, timestamp, values, microseconds since PostgreSQL's
     epoch): tuples, because this loop runs once per reading of every import; the microseconds are the
     batch's key of an instant (an int hashes faster than an aware datetime) and its COPY form. A batch that
     repeats a timestamp or an id keeps the first occurrence; a repeat with equal values is the same reading
-    sent twice, with other values a conflict.
+    sent twice. A repeat with other values is contested: once the batch is stored, whichever item equals
+    what is stored at that time is an existing reading, and the others are conflicts (store_readings).
     """
     metrics = source.metrics
     rows = []
@@ -44,6 +45,7 @@ def clean_batch(source, items, tzinfo):
     errors = {}
     first_at = {}  # microseconds since the epoch -> row
     first_with_id = {}  # client id -> row
+    contested = []  # (index, id, timestamp, values, index of the earlier item at that timestamp)
     zone = tzinfo
     fromisoformat = dt.datetime.fromisoformat
     for index, item in enumerate(items):
@@ -100,9 +102,8 @@ def clean_batch(source, items, tzinfo):
         earlier = first_at.get(instant)
         if earlier is not None:
             if earlier[3] != values:
-                errors[index] = {
-                    "timestamp": [f"Item {earlier[0]} of this batch has this timestamp with other values."]
-                }
+                # Which of the two is right depends on what is stored: decided when the batch is stored.
+                contested.append((index, reading_id, timestamp, values, earlier[0]))
             elif reading_id is not None and earlier[1] is not None and reading_id != earlier[1]:
                 errors[index] = {"id": [f"Item {earlier[0]} of this batch is the same reading, other id."]}
             else:
@@ -117,7 +118,11 @@ def clean_batch(source, items, tzinfo):
             first_with_id[reading_id] = row
         first_at[instant] = row
         rows.append(row)
-    return rows, repeats, errors
+    return rows, repeats, errors, contested
+
+
+def contested_error(earlier_index):
+    return {"timestamp": [f"Item {earlier_index} of this batch has this timestamp with other values."]}
 
 
 def _not_an_object(item):

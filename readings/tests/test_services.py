@@ -325,3 +325,34 @@ def test_queries_do_not_grow_with_the_batch(source):
             ingest_readings(source, batch(start, size))
         counts.append((len(fresh), len(again)))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("partial", [True, False])
+def test_a_batch_with_one_time_twice_fails_only_the_item_that_differs_from_the_stored_one(
+    source, store_path, partial
+):
+    ingest_readings(source, [{"timestamp": at(0), "values": {"energy": 1}}])
+    result = ingest_readings(
+        source,
+        [
+            {"timestamp": at(0), "values": {"energy": 9}},
+            {"timestamp": at(0), "values": {"energy": 1}},
+            {"timestamp": at(1), "values": {"energy": 2}},
+        ],
+        partial=partial,
+    )
+    conflict = {
+        "timestamp": [
+            f"A reading with other values is already stored at {at(0)}; "
+            "change it on its own rather than in a batch."
+        ]
+    }
+    assert result.errors == {0: conflict}
+    if partial:
+        assert (result.created, result.existing, result.stored) == (1, 1, True)
+    else:
+        assert (result.created, result.existing, result.stored) == (0, 0, False)
+    stored = sorted(
+        (moment.isoformat(), values) for moment, values in Reading.objects.values_list("timestamp", "values")
+    )
+    assert stored == [(at(0), {"energy": 1}), *([(at(1), {"energy": 2})] if partial else [])]

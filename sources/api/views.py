@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts.models import Household
 from homelog.api.filters import FilterBackend
+from homelog.api.locations import LocationOnCreateMixin
 from homelog.api.permissions import require
 from sources.api.filters import DataSourceFilterSet
 from sources.api.listing import listed_source, listed_sources
@@ -31,7 +32,7 @@ NO_SOURCES = DataSource.objects.none()
     partial_update=extend_schema(summary="Change a source (owners)"),
     destroy=extend_schema(summary="Delete a source with its readings (owners)"),
 )
-class DataSourceViewSet(viewsets.ModelViewSet):
+class DataSourceViewSet(LocationOnCreateMixin, viewsets.ModelViewSet):
     serializer_class = DataSourceSerializer
     filterset_class = DataSourceFilterSet
     lookup_value_regex = "[0-9]+"

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.querysets import HouseholdQuerySet, InvitationQuerySet, MembershipQuerySet, UserManager
+from accounts.roles import Role
 
 
 def normalize_email(email):
@@ -82,12 +83,6 @@ class Household(models.Model):
     @property
     def tzinfo(self):
         return zoneinfo.ZoneInfo(self.timezone)
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
 
 
 class LastOwnerError(ValidationError):

@@ -1,5 +1,8 @@
+from django.apps import apps
 from django.contrib.auth.base_user import BaseUserManager
 from django.db import models
+
+from accounts.roles import Role
 
 
 class UserManager(BaseUserManager):
@@ -33,8 +36,9 @@ class UserManager(BaseUserManager):
 
 def household_ids_of(user, roles=None):
     """A subquery of the ids of the households `user` belongs to (optionally only with one of `roles`)."""
-    from accounts.models import Membership
-
+    # The model of the memberships from the app registry: it is defined beside the querysets it is read by
+    # (accounts/models.py imports this module), and needs no import of its own here.
+    Membership = apps.get_model("accounts", "Membership")
     # By id: `user` may also stand for a user of a compiled statement (readings/api/views.py).
     if not user.is_authenticated:
         return Membership.objects.none().values("household_id")
@@ -49,21 +53,17 @@ class HouseholdQuerySet(models.QuerySet):
         return self.filter(pk__in=household_ids_of(user))
 
     def owned_by(self, user):
-        from accounts.models import Role
-
         return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER]))
 
     def writable_by(self, user):
         """Households where the user may add sources and readings: owners and members, not viewers."""
-        from accounts.models import Role
-
         return self.filter(pk__in=household_ids_of(user, roles=[Role.OWNER, Role.MEMBER]))
 
     def with_role_of(self, user):
         """Annotate `role`: the user's role in each household (None where they have none)."""
-        from accounts.models import Membership
-
-        role = Membership.objects.filter(household=models.OuterRef("pk"), user=user).values("role")[:1]
+        role = self.model.memberships.rel.related_model.objects.filter(
+            household=models.OuterRef("pk"), user=user
+        ).values("role")[:1]
         return self.annotate(role=models.Subquery(role))
 
     def with_rights_of(self, user):
@@ -78,8 +78,6 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(household_id__in=household_ids_of(user))
 
     def owners(self):
-        from accounts.models import Role
-
         return self.filter(role=Role.OWNER)
 
 
@@ -92,6 +90,4 @@ class InvitationQuerySet(models.QuerySet):
 
     def of_households_owned_by(self, user):
         """The invitations the user may see and withdraw: those of the households they own."""
-        from accounts.models import Role
-
         return self.filter(household_id__in=household_ids_of(user, roles=[Role.OWNER]))

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from accounts.forms import AddMemberForm, HouseholdForm, MembershipRoleForm, SignInForm
 from accounts.models import Household, Invitation, Role
 from accounts.services import AlreadyMember, accept_invitation, invite
-from sources.models import DataSource
 
 
 class SignInView(auth_views.LoginView):
@@ -38,7 +37,8 @@ def _settings_page(request, household, *, household_form=None, add_member_form=N
         )
         for membership in memberships
     ]
-    sources = DataSource.objects.editable_by(request.user).filter(household=household).order_by("name")
+    # The household is the user's to own (owned_household_or_403): all its sources are theirs to edit.
+    sources = household.data_sources.order_by("name")
     invitations = household.invitations.order_by("email")
     status = 200 if not (household_form or add_member_form or role_forms) else 400
     return render(
@@ -109,7 +109,7 @@ def member_role(request, pk, membership_pk):
         else:
             messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
             if membership.user == request.user and membership.role != Role.OWNER:
-                return redirect("sources:home")
+                return redirect("readings:home")
             return redirect(reverse("accounts:household-settings", args=[household.pk]) + "#members")
     return _settings_page(request, household, role_forms={membership.pk: form})
 
@@ -125,7 +125,7 @@ def member_remove(request, pk, membership_pk):
     else:
         messages.success(request, f"{membership.user} no longer belongs to {household}.")
         if membership.user == request.user:
-            return redirect("sources:home")
+            return redirect("readings:home")
     return redirect(reverse("accounts:household-settings", args=[household.pk]) + "#members")
 
 
@@ -157,4 +157,4 @@ def invitation_answer(request, invitation_pk):
     else:
         invitation.delete()
         messages.success(request, f"You declined the invitation to {invitation.household}.")
-    return redirect("sources:home")
+    return redirect("readings:home")

@@ -39,9 +39,8 @@ def _directory():
     return Path(tempfile.gettempdir()) / f"homelog-capacity-{installation}"
 
 
-@contextlib.contextmanager
-def machine_slot(kind, slots, message):
-    """Hold one of `slots` slots of work `kind` on this machine for the block, or raise Busy(message)."""
+def _taken_slot(kind, slots):
+    """One of the `slots` slots of work `kind`, acquired, or None when every one is taken."""
     directory = _directory()
     directory.mkdir(parents=True, exist_ok=True)
     for number in range(slots):
@@ -50,27 +49,29 @@ def machine_slot(kind, slots, message):
             lock.acquire()
         except filelock.Timeout:
             continue
-        try:
-            yield
-        finally:
-            lock.release()
-        return
-    raise Busy(message)
+        return lock
+    return None
+
+
+@contextlib.contextmanager
+def machine_slot(kind, slots, message):
+    """Hold one of `slots` slots of work `kind` on this machine for the block, or raise Busy(message)."""
+    lock = _taken_slot(kind, slots)
+    if lock is None:
+        raise Busy(message)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def has_free_slot(kind, slots):
     """Whether one of the `slots` slots of work `kind` is free at this moment (it may be taken the next)."""
-    directory = _directory()
-    directory.mkdir(parents=True, exist_ok=True)
-    for number in range(slots):
-        lock = filelock.FileLock(directory / f"{kind}-{number}.lock", timeout=0)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            continue
-        lock.release()
-        return True
-    return False
+    lock = _taken_slot(kind, slots)
+    if lock is None:
+        return False
+    lock.release()
+    return True
 
 
 class RefuseWhenBusy:

@@ -10,7 +10,7 @@ import sys
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views import defaults
 
@@ -88,9 +88,9 @@ def bad_request(request, exception):
     """handler400 (a request Django refused before any view: a Host not served, a body over
     DATA_UPLOAD_MAX_MEMORY_SIZE): the API's JSON error under /api/, elsewhere the page."""
     if not (request.path == "/api" or request.path.startswith("/api/")):
-        from sources.views import bad_request as page
-
-        return page(request, exception)
+        # The page says which part of the address was wrong (Django's own does not).
+        context = {"exception": str(exception) if exception else ""}
+        return HttpResponseBadRequest(loader.render_to_string("400.html", context, request))
     if isinstance(exception, RequestDataTooBig):
         return JsonResponse(
             {"detail": "The body is larger than the server accepts.", "code": "too_large"}, status=413

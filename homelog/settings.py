@@ -206,7 +206,7 @@ USAGE_DEFAULT_BUCKETS = {"hour": 24, "day": 30, "week": 12, "month": 12, "year":
 # The pages' own stylesheet and icons; every package's static files are found as well.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "sources:home"
+LOGIN_REDIRECT_URL = "readings:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # Password-reset mail goes to the console unless EMAIL_URL names a server (smtp+tls://user:pass@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -5,6 +5,8 @@ from readings import views
 app_name = "readings"
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("sources/<int:source_pk>/readings/new/", views.reading_create, name="reading-create"),
     path("sources/<int:source_pk>/readings/import/", views.reading_import, name="reading-import"),
     path("sources/<int:source_pk>/chart.svg", views.usage_chart, name="usage-chart"),

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import zoneinfo
 
@@ -7,13 +8,18 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 
+from accounts.models import Invitation
 from readings.charts import SIZES, usage_chart_svg
 from readings.csv_format import CsvHeaderError, read_csv_batches
 from readings.forms import ImportForm, ReadingForm
 from readings.models import Reading
+from readings.periods import DEFAULT_KIND, KINDS, Period
+from readings.selectors import households_with_sources, readings_page
 from readings.services import (
     ReadingGone,
     ReadingsClash,
@@ -21,7 +27,113 @@ from readings.services import (
     delete_reading,
     ingest_readings,
 )
-from sources.views import chart_choice, period_usage, visible_source_or_404
+from readings.usage import UsageError, source_usage
+from sources.views import visible_source_or_404
+
+# --- The pages that show sources with their readings and usage ------------------------------------------
+
+
+@login_required
+def home(request):
+    invitations = (
+        Invitation.objects.addressed_to(request.user)
+        .select_related("household", "invited_by")
+        .order_by("created_at")
+    )
+    return render(
+        request,
+        "sources/home.html",
+        {"households": households_with_sources(request.user), "invitations": invitations},
+    )
+
+
+def _cursor(request, name):
+    raw = request.GET.get(name)
+    if not raw:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO 8601 date and time.") from None
+    if timezone.is_naive(moment):
+        raise BadRequest(f"{name} must include a UTC offset.")
+    return moment
+
+
+# Readings outside these years are refused on the way in, so a chart there could only be empty.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def chart_choice(request, source):
+    """The metric and period asked for in the query string, with defaults; 400 for a bad value."""
+    metric = request.GET.get("metric") or source.metric_names[0]
+    if metric not in source.metrics:
+        raise BadRequest(f"This source has no metric {metric!r}.")
+    kind = request.GET.get("period") or DEFAULT_KIND
+    if kind not in KINDS:
+        raise BadRequest(f"period must be one of {', '.join(KINDS)}.")
+    raw_date = request.GET.get("date")
+    try:
+        day = (
+            dt.date.fromisoformat(raw_date)
+            if raw_date
+            else timezone.localdate(timezone=source.household.tzinfo)
+        )
+    except ValueError:
+        raise BadRequest("date must be a date like 2025-03-10.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadRequest(f"date must be between {FIRST_YEAR} and {LAST_YEAR}.")
+    return metric, Period.containing(kind, day)
+
+
+def period_usage(source, metric, period):
+    """The usage of `metric` over `period`, bucketed as the chart of that period is drawn."""
+    try:
+        return source_usage(
+            source, metric, start=period.first_day, end=period.last_day, interval=period.interval
+        )
+    except UsageError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+@login_required
+def source_detail(request, pk):
+    source = visible_source_or_404(request.user, pk)
+    metric, period = chart_choice(request, source)
+    page = readings_page(
+        source, request.user, before=_cursor(request, "before"), after=_cursor(request, "after")
+    )
+    usage = period_usage(source, metric, period)
+    today = timezone.localdate(timezone=source.household.tzinfo)
+    chart_query = urlencode({"metric": metric, "period": period.kind, "date": period.first_day.isoformat()})
+    context = {
+        "source": source,
+        "household": source.household,
+        "metric": metric,
+        "unit": source.metrics[metric]["unit"],
+        # What the price is per: the unit of the (first) meter register.
+        "price_unit": next(
+            (source.metrics[name]["unit"] for name in source.metric_names if source.is_cumulative(name)),
+            "unit",
+        ),
+        "period": period,
+        "periods": KINDS,
+        "today": today,
+        "has_next": period.last_day <= today,
+        "usage": usage,
+        "rows": [(period.bucket_label(bucket.start, long=True), bucket) for bucket in usage.buckets],
+        "chart_url": f"{reverse('readings:usage-chart', args=[source.pk])}?{chart_query}",
+        "page": page,
+    }
+    template = "sources/source_detail.html"
+    if request.htmx and request.htmx.target == "usage":
+        # The period picker swaps the usage panel alone.
+        template = "sources/_usage.html"
+    with timezone.override(source.household.tzinfo):
+        return render(request, template, context)
+
+
+# --- Adding, changing and importing readings ------------------------------------------------------------
 
 
 def _writable_source_or_403(user, pk):
@@ -72,7 +184,7 @@ def reading_create(request, source_pk):
                 messages.success(request, _saved_message(reading))
                 if "add_another" in request.POST:
                     return redirect("readings:reading-create", source_pk=source.pk)
-                return redirect("sources:source-detail", pk=source.pk)
+                return redirect("readings:source-detail", pk=source.pk)
         else:
             now = timezone.localtime().replace(second=0, microsecond=0)
             form = ReadingForm(source=source, initial={"timestamp": now})
@@ -93,7 +205,7 @@ def reading_update(request, pk):
             form = ReadingForm(request.POST, source=source, reading=reading)
             if form.is_valid() and _save(form, request):
                 messages.success(request, _saved_message(reading))
-                return redirect("sources:source-detail", pk=source.pk)
+                return redirect("readings:source-detail", pk=source.pk)
         else:
             form = ReadingForm(source=source, reading=reading)
         return render(
@@ -116,7 +228,7 @@ def reading_delete(request, pk):
         with timezone.override(source.household.tzinfo):
             when = date_format(timezone.localtime(reading.timestamp), "j M Y, H:i")
         messages.success(request, f"Deleted the reading of {when}.")
-        return redirect("sources:source-detail", pk=source.pk)
+        return redirect("readings:source-detail", pk=source.pk)
     with timezone.override(source.household.tzinfo):
         return render(
             request,
@@ -193,7 +305,7 @@ def reading_import(request, source_pk):
                     f"Imported {result.created:,} new {'reading' if result.created == 1 else 'readings'}"
                     + (f"; {result.existing:,} were already stored." if result.existing else "."),
                 )
-                return redirect("sources:source-detail", pk=source.pk)
+                return redirect("readings:source-detail", pk=source.pk)
     else:
         form = ImportForm(initial={"timezone": source.household.timezone})
     return render(

@@ -1,7 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from readings.models import Reading
 from sources.metrics import (
     MAX_METRIC_NAME_LENGTH,
     MAX_METRICS,
@@ -86,11 +85,7 @@ class BaseMetricFormSet(forms.BaseFormSet):
         validate_metrics(self.metrics)
         if self.source is not None:
             dropped = sorted(set(self.source.metrics) - set(names))
-            in_use = [
-                name
-                for name in dropped
-                if Reading.objects.of_source(self.source).filter(values__has_key=name).exists()
-            ]
+            in_use = [name for name in dropped if self.source.readings.filter(values__has_key=name).exists()]
             if in_use:
                 raise ValidationError(
                     f"Readings of this source have values for {', '.join(in_use)}: keep "

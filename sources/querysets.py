@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from accounts.querysets import household_ids_of
+from accounts.roles import Role
 
 
 class DataSourceQuerySet(models.QuerySet):
@@ -10,14 +11,10 @@ class DataSourceQuerySet(models.QuerySet):
 
     def editable_by(self, user):
         """Sources whose settings the user may change: those of households they own."""
-        from accounts.models import Role
-
         return self.filter(household_id__in=household_ids_of(user, roles=[Role.OWNER]))
 
     def writable_by(self, user):
         """Sources the user may add readings to: owners and members, not viewers."""
-        from accounts.models import Role
-
         return self.filter(household_id__in=household_ids_of(user, roles=[Role.OWNER, Role.MEMBER]))
 
     def active(self):
@@ -31,12 +28,15 @@ class DataSourceQuerySet(models.QuerySet):
             user_can_edit=models.Exists(manager.editable_by(user).filter(pk=models.OuterRef("pk"))),
         )
 
+    def _readings(self):
+        """The readings' manager, reached through the relation the readings app declares onto sources: the
+        readings depend on sources, never the other way round (no import of readings/ here)."""
+        return self.model._meta.get_field("readings").related_model._default_manager
+
     def with_latest_reading(self):
         """Annotate `latest_reading_id`, `latest_reading_timestamp` and `latest_reading_values` (None when
         the source has no reading), each a subquery that reads one row of the (source, timestamp) index."""
-        from readings.models import Reading
-
-        latest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")[:1]
+        latest = self._readings().filter(data_source=models.OuterRef("pk")).order_by("-timestamp")[:1]
         return self.annotate(
             latest_reading_id=models.Subquery(latest.values("id")),
             latest_reading_timestamp=models.Subquery(latest.values("timestamp")),
@@ -46,10 +46,9 @@ class DataSourceQuerySet(models.QuerySet):
     def recount_readings(self):
         """Set `reading_count` from the readings table, for writers that bypass the counter (a raw COPY, a
         bulk_create that ignores conflicts). One UPDATE with a counting subquery per source."""
-        from readings.models import Reading
-
         counted = (
-            Reading.objects.filter(data_source=models.OuterRef("pk"))
+            self._readings()
+            .filter(data_source=models.OuterRef("pk"))
             .order_by()
             .values("data_source")
             .annotate(n=models.Count("pk"))
@@ -67,9 +66,7 @@ class DataSourceQuerySet(models.QuerySet):
 
         With `latest_reading_timestamp` it tells how often the source was read lately, without counting rows.
         """
-        from readings.models import Reading
-
-        newest = Reading.objects.filter(data_source=models.OuterRef("pk")).order_by("-timestamp")
+        newest = self._readings().filter(data_source=models.OuterRef("pk")).order_by("-timestamp")
         nth = newest.values("timestamp")[readings - 1 : readings]
         return self.annotate(pace_reading_at=models.Subquery(nth))
 
@@ -77,8 +74,6 @@ class DataSourceQuerySet(models.QuerySet):
 class DeviceTokenQuerySet(models.QuerySet):
     def manageable_by(self, user):
         """Tokens the user may list, issue and revoke: those of sources in households they own."""
-        from accounts.models import Role
-
         return self.filter(data_source__household_id__in=household_ids_of(user, roles=[Role.OWNER]))
 
     def active(self):
@@ -86,11 +81,9 @@ class DeviceTokenQuerySet(models.QuerySet):
 
     def for_secret(self, secret):
         """The active token with this secret, if any, with its source and household for the request."""
-        from sources.models import DeviceToken
-
         return (
             self.active()
             .select_related("data_source__household")
-            .filter(secret_hash=DeviceToken.hash_secret(secret))
+            .filter(secret_hash=self.model.hash_secret(secret))
             .first()
         )

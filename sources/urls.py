@@ -5,8 +5,6 @@ from sources import views
 app_name = "sources"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("sources/<int:pk>/settings/", views.source_update, name="source-update"),
     path("sources/<int:pk>/tokens/", views.token_list, name="token-list"),
     path("sources/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token-revoke"),

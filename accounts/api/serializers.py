@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.serializers import ModelSerializer
 
+from accounts.api.throttles import FailedLoginLimit
 from accounts.models import Household, Invitation, Membership, Role, User, normalize_email
 
 
@@ -40,8 +41,6 @@ class RefreshTokenSerializer(serializers.Serializer):
 
 def check_current_password(request, value):
     """The caller's current password, or a 400 on `current_password`; a wrong one is a failed login."""
-    from accounts.api.throttles import FailedLoginLimit
-
     user = request.user
     limit = FailedLoginLimit(request, user.email)
     limit.attempt()

@@ -218,18 +218,22 @@ class MembershipViewSet(viewsets.ModelViewSet):
             raise Conflict(exc.message) from exc
 
 
+class InvitationsViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Invitations to list, see one of and delete (withdraw or decline): of a household, or to the caller."""
+
+    serializer_class = InvitationSerializer
+    lookup_value_regex = "[0-9]+"
+
+
 @extend_schema_view(
     list=extend_schema(summary="A household's open invitations (owners)"),
     retrieve=extend_schema(summary="One open invitation of a household (owners)"),
     destroy=extend_schema(summary="Withdraw an invitation (owners)"),
 )
-class HouseholdInvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
+class HouseholdInvitationViewSet(InvitationsViewSet):
     """The open invitations of one household; invite with POST /api/households/{id}/members."""
-
-    serializer_class = InvitationSerializer
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -250,13 +254,8 @@ class HouseholdInvitationViewSet(
     retrieve=extend_schema(summary="One invitation to the caller"),
     destroy=extend_schema(summary="Decline an invitation"),
 )
-class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
+class InvitationViewSet(InvitationsViewSet):
     """Invitations addressed to the caller: accept to join the household, or decline."""
-
-    serializer_class = InvitationSerializer
-    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

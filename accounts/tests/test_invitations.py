@@ -120,7 +120,7 @@ def test_pages_invite_and_the_invitee_joins_from_the_home_page(client, owner, ho
 
     kim = UserFactory(email="kim@example.com")
     client.force_login(kim)
-    home = client.get(reverse("sources:home")).content.decode()
+    home = client.get(reverse("readings:home")).content.decode()
     assert "Invitations" in home
     assert household.name in home
     response = client.post(reverse("accounts:invitation-answer", args=[invitation.pk]), {"accept": "1"})
@@ -154,6 +154,6 @@ def test_home_page_queries_do_not_grow_with_invitations(client, owner):
     client.force_login(owner)
     assert_constant_queries(
         client,
-        reverse("sources:home"),
+        reverse("readings:home"),
         lambda n: [InvitationFactory(household=HouseholdFactory(), email=owner.email) for _ in range(n)],
     )

@@ -136,7 +136,7 @@ def test_the_chart_takes_the_same_queries_for_10_and_500_readings(client, owner,
 @time_machine.travel(NOW, tick=False)
 def test_the_source_page_shows_the_periods_use_cost_and_numbers(client, owner, meter):
     response = signed_in(client, owner).get(
-        reverse("sources:source-detail", args=[meter.pk]) + "?period=day&date=2025-03-09"
+        reverse("readings:source-detail", args=[meter.pk]) + "?period=day&date=2025-03-09"
     )
 
     html = response.content.decode()
@@ -160,7 +160,7 @@ def test_the_source_page_shows_the_periods_use_cost_and_numbers(client, owner, m
 
 @time_machine.travel(NOW, tick=False)
 def test_there_is_no_next_period_after_today(client, owner, meter):
-    html = signed_in(client, owner).get(reverse("sources:source-detail", args=[meter.pk])).content.decode()
+    html = signed_in(client, owner).get(reverse("readings:source-detail", args=[meter.pk])).content.decode()
     assert '<span class="period-label" aria-live="polite">March 2025</span>' in html
     assert 'aria-label="Previous month: February 2025"' in html
     assert "Next month" not in html
@@ -170,7 +170,7 @@ def test_there_is_no_next_period_after_today(client, owner, meter):
 def test_a_levels_page_shows_average_lowest_and_highest(client, owner, thermometer):
     html = (
         signed_in(client, owner)
-        .get(reverse("sources:source-detail", args=[thermometer.pk]) + "?period=week&date=2025-03-05")
+        .get(reverse("readings:source-detail", args=[thermometer.pk]) + "?period=week&date=2025-03-05")
         .content.decode()
     )
     assert "<dt>Average</dt><dd>19.5 °C</dd>" in html
@@ -182,7 +182,7 @@ def test_a_levels_page_shows_average_lowest_and_highest(client, owner, thermomet
 @time_machine.travel(NOW, tick=False)
 def test_the_period_picker_swaps_the_usage_panel_alone(client, owner, meter):
     response = signed_in(client, owner).get(
-        reverse("sources:source-detail", args=[meter.pk]) + "?period=year",
+        reverse("readings:source-detail", args=[meter.pk]) + "?period=year",
         headers={"HX-Request": "true", "HX-Target": "usage"},
     )
     html = response.content.decode()

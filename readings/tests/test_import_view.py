@@ -46,7 +46,7 @@ def test_a_member_imports_a_file(client, member, meter):
     response = post(client, member, meter, GOOD)
 
     assert response.status_code == 302
-    assert response.url == reverse("sources:source-detail", args=[meter.pk])
+    assert response.url == reverse("readings:source-detail", args=[meter.pk])
     stored = list(
         Reading.objects.of_source(meter)
         .order_by("timestamp")

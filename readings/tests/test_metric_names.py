@@ -143,7 +143,7 @@ def test_pages_show_and_take_such_metrics(client, member, meter):
     assert response.status_code == 302
     assert Reading.objects.get().values == {"Energy use": 12.5, LONGEST: 3}
 
-    html = client.get(reverse("sources:source-detail", args=[meter.pk])).content.decode()
+    html = client.get(reverse("readings:source-detail", args=[meter.pk])).content.decode()
     assert '<th scope="col" class="num">Energy use <span class="unit">(kWh)</span></th>' in html
     assert f'<th scope="col" class="num">{LONGEST}</th>' in html
 
@@ -158,7 +158,7 @@ def test_the_usage_on_the_source_page_and_its_chart_take_such_names(client, memb
     )
     client.force_login(member)
     page = client.get(
-        reverse("sources:source-detail", args=[meter.pk]), {"metric": "Energy use", "date": "2025-01-11"}
+        reverse("readings:source-detail", args=[meter.pk]), {"metric": "Energy use", "date": "2025-01-11"}
     )
     assert page.status_code == 200
     assert page.context["metric"] == "Energy use"

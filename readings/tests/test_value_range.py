@@ -253,8 +253,8 @@ def test_values_stored_out_of_range_are_rendered(api, client, owner, meter, stor
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert len(lines) == 2 and float(lines[1].rsplit(",", 1)[1]) == rendered
     client.force_login(owner)
-    assert client.get(reverse("sources:home")).status_code == 200
-    assert client.get(reverse("sources:source-detail", args=[meter.pk])).status_code == 200
+    assert client.get(reverse("readings:home")).status_code == 200
+    assert client.get(reverse("readings:source-detail", args=[meter.pk])).status_code == 200
     assert client.get(reverse("readings:reading-update", args=[reading.pk])).status_code == 200
 
 

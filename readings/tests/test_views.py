@@ -91,7 +91,7 @@ def test_a_member_adds_a_reading_in_local_time(client, member, meter):
     )
 
     assert response.status_code == 302
-    assert response.url == reverse("sources:source-detail", args=[meter.pk])
+    assert response.url == reverse("readings:source-detail", args=[meter.pk])
     reading = Reading.objects.get()
     assert reading.data_source == meter
     # 07:30 in Berlin (UTC+1) is 06:30 UTC.
@@ -351,7 +351,7 @@ def test_an_owner_deletes_any_reading_after_confirming(client, owner, members_re
     response = client.post(url)
 
     assert response.status_code == 302
-    assert response.url == reverse("sources:source-detail", args=[members_reading.data_source_id])
+    assert response.url == reverse("readings:source-detail", args=[members_reading.data_source_id])
     assert Reading.objects.count() == 0
 
 

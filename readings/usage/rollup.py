@@ -34,6 +34,7 @@ import json
 import operator
 
 from django.db import connection, transaction
+from django.db.models.functions import TruncHour
 
 from readings.models import HourlyRollup
 from readings.usage.increase import register_increases
@@ -246,8 +247,6 @@ def refresh_inserted(source_id, moment, values, *, locked=False):
 
 def touched_hours(readings):
     """{source id: {hour, ...}} of the readings of the queryset `readings`: one query, one row per hour."""
-    from django.db.models.functions import TruncHour
-
     pairs = (
         readings.order_by()
         .annotate(rollup_hour=TruncHour("timestamp", tzinfo=UTC))

@@ -155,7 +155,7 @@ def meter(household):
 
 
 def detail_url(source, **params):
-    url = reverse("sources:source-detail", args=[source.pk])
+    url = reverse("readings:source-detail", args=[source.pk])
     if params:
         url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
     return url
@@ -316,7 +316,7 @@ def test_an_owner_creates_a_source(client, owner, household):
 
     source = DataSource.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("sources:source-detail", args=[source.pk])
+    assert response.url == reverse("readings:source-detail", args=[source.pk])
     assert (source.household, source.name, source.type, source.created_by) == (
         household,
         "Gas meter",

@@ -25,11 +25,17 @@ def parse_moment(text):
     # well-formed impossible dates such as 2025-02-30.
     with contextlib.suppress(ValueError):
         parsed = parse_date(text) or parse_datetime(text)
+    # The text goes in as a parameter, never into the message itself: django-filter formats a message with
+    # `%` and its params, and a "%" the client sent would break that.
     if parsed is None:
-        raise ValidationError(f"{text[:40]!r} is not an ISO 8601 date or date-time ({EXAMPLE}).")
+        raise ValidationError(
+            "%(text)s is not an ISO 8601 date or date-time (%(example)s).",
+            params={"text": repr(text[:40]), "example": EXAMPLE},
+        )
     if not EARLIEST <= _date_of(parsed) < LATEST:
         raise ValidationError(
-            f"{text[:40]} is outside the years {EARLIEST.year} to {LATEST.year - 1} that homelog keeps."
+            "%(text)s is outside the years %(first)s to %(last)s that homelog keeps.",
+            params={"text": text[:40], "first": EARLIEST.year, "last": LATEST.year - 1},
         )
     return parsed
 

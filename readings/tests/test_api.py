@@ -103,6 +103,18 @@ def test_a_bad_filter_is_a_400_naming_it(api, owner, meter):
     response = api(owner).get(readings_url(meter), {"start": "yesterday"})
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["start"]
+    # A "%" in the value, which django-filter once took for a format of its own (the fuzz found a 500).
+    response = api(owner).get(
+        readings_url(meter), {"after": "/%25ii%s", "before": "4526-08-11T05:34:52+02:14"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["after"] == [
+        "'/%25ii%s' is not an ISO 8601 date or date-time "
+        "(e.g. 2025-01-31, 2025-01-31T07:30:00 or 2025-01-31T07:30:00+01:00)."
+    ]
+    assert response.json()["errors"]["before"] == [
+        "4526-08-11T05:34:52+02:14 is outside the years 1900 to 2199 that homelog keeps."
+    ]
 
 
 def test_filters_without_offset_are_in_the_households_timezone(api, owner, meter):

@@ -8,7 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("account/sign-in/", views.SignInView.as_view(), name="login"),
-    path("account/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/sign-out/", views.SignOutView.as_view(), name="logout"),
     path(
         "account/password/",
         auth_views.PasswordChangeView.as_view(

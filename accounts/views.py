@@ -12,6 +12,15 @@ from accounts.models import Household, Invitation, Role
 from accounts.services import AlreadyMember, accept_invitation, invite
 
 
+class SignOutView(auth_views.LogoutView):
+    """Signs out, and says so on the sign-in page it leads to."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You are signed out.")
+        return response
+
+
 class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm

@@ -64,7 +64,17 @@ def test_sign_out_is_a_post_and_ends_the_session(client, owner):
 
     assert response.status_code == 302
     assert response.url == SIGN_IN
+    page = client.get(SIGN_IN).content.decode()
+    # Said once, in a status region whose list keeps its items (no role on the list itself).
+    assert '<div role="status">\n        <ul class="messages">' in page
+    assert '<li class="message message--success">You are signed out.</li>' in page
+    assert "You are signed out." not in client.get(SIGN_IN).content.decode()
     assert client.get("/").status_code == 302
+
+
+def test_the_home_page_has_a_main_heading(client, owner, household):
+    page = signed_in(client, owner).get("/").content.decode()
+    assert '<h1 class="visually-hidden">Your households</h1>' in page
 
 
 # --- Passwords --------------------------------------------------------------------------------------------

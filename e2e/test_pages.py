@@ -288,6 +288,10 @@ def test_issue_a_device_token_that_a_device_then_uses(page, owner, meter, live_s
     page.get_by_role("button", name="Issue token").click()
     secret = page.get_by_role("textbox", name="Secret").input_value()
     assert secret.startswith("hlt_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy the secret").click()
+    assert page.get_by_role("button", name="Copied the secret").is_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
     snap(page, "device-token")
 
     # The device: no session, only its token.

@@ -290,7 +290,8 @@ def test_issue_a_device_token_that_a_device_then_uses(page, owner, meter, live_s
     assert secret.startswith("hlt_")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_role("button", name="Copy the secret").click()
-    assert page.get_by_role("button", name="Copied the secret").is_visible()
+    # The clipboard answers asynchronously: wait for the button to say it copied.
+    page.get_by_role("button", name="Copied the secret").wait_for(state="visible")
     assert page.evaluate("navigator.clipboard.readText()") == secret
     snap(page, "device-token")
 

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import orjson
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import DateTimeField, Exists, IntegerField, OuterRef, TextField, Value
@@ -242,7 +244,17 @@ class ReadingViewSet(SourceReadingsMixin, viewsets.ModelViewSet):
             raise Conflict(duplicate_message(timestamp)) from None
         except SourceGone:
             raise source_gone() from None
-        return self._created(self.get_serializer(reading).data, reading.pk)
+        # ReadingSerializer's fields, as a listed reading gives them: a second serializer for the answer was a
+        # tenth of a POST.
+        answer = _listed_reading(
+            str(reading.pk),
+            reading.data_source_id,
+            reading.timestamp.astimezone(dt.UTC),  # as the database gives it back, whatever offset came in
+            reading.created_by_id,
+            reading.created_at,
+            orjson.dumps(reading.values),
+        )
+        return self._created(answer, reading.pk)
 
     def _create_with_id(self, serializer, reading_id):
         """Store a reading with the client's id through `ingest_readings`, the bulk path, so that one rule

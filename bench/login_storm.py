@@ -93,9 +93,16 @@ def main():
             command = ["wrk", "-t1", f"-c{args.logins // 2}", f"-d{args.duration + 2}s", "--timeout", "5s"]
             command += ["-s", script.name, server.url(Endpoint("login", "/api/auth/login"))]
             storm_env = {**os.environ, "EMAIL": EMAIL, "PASSWORD": PASSWORD, "WRONG": "1" if wrong else "0"}
-            output = subprocess.run(command, env=storm_env, capture_output=True, text=True, check=True).stdout
+            with tempfile.TemporaryFile("w+") as out:
+                process = subprocess.Popen(command, env=storm_env, stdout=out, text=True)
+                # wait4: the CPU the storm's own client used, on the same cores as the server.
+                _, _, usage = os.wait4(process.pid, 0)
+                out.seek(0)
+                output = out.read()
             line = next(line for line in output.splitlines() if line.startswith("WRK_REPORT"))
-            storms.append((wrong, json.loads(line.split(" ", 1)[1])))
+            report = json.loads(line.split(" ", 1)[1])
+            report["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+            storms.append((wrong, report))
 
         threads = [threading.Thread(target=storm, args=(wrong,)) for wrong in (False, True)]
         for thread in threads:
@@ -117,9 +124,11 @@ def main():
         kind = "wrong password" if wrong else "right password"
         seconds = args.duration + 2
         answered, refused, timed_out = report["requests"], report["non2xx"], report["timeout"]
+        cpu = report["cpu_seconds"]
         print(
             f"logins, {kind}: {answered} answered in {seconds} s ({answered / seconds:.1f}/s), {refused} of "
-            f"them not 2xx (401, or 503 with Retry-After), {timed_out} timed out (target 0)"
+            f"them not 2xx (401, or 503 with Retry-After), {timed_out} timed out (target 0); the client "
+            f"sending them used {cpu:.1f} s of CPU ({cpu / seconds:.0%} of a core)"
         )
 
 

@@ -81,7 +81,7 @@ def test_add_a_reading_from_the_form_and_find_it_in_the_table(page, member, mete
     page.get_by_role("button", name="Save reading").click()
 
     wait_for_path(page, f"/sources/{meter.pk}/")
-    assert page.get_by_role("status").inner_text() == "Saved energy 1031.25 kWh at 13 Jan 2025, 23:00."
+    assert page.get_by_role("status").inner_text() == "Saved energy 1031,25 kWh at 13 Jan 2025, 23:00."
     stored = Reading.objects.of_source(meter).newest_first().first()
     assert (stored.values, stored.created_by) == ({"energy": 1031.25}, member)
 

@@ -87,6 +87,10 @@ class ReadingForm(forms.Form):
             "Last: <strong>{} {}</strong>, {} ({})", reading_value(value), unit, _when(moment), ago(moment)
         )
 
+    def typed_value(self, name):
+        """The text typed for metric `name`, as it was typed."""
+        return str(self.data.get(_metric_field_name(name)) or "").strip()
+
     @property
     def metric_fields(self):
         return [self[_metric_field_name(name)] for name in self.source.metric_names]

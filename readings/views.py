@@ -27,6 +27,7 @@ from readings.services import (
     delete_reading,
     ingest_readings,
 )
+from readings.templatetags.readings_extras import reading_value
 from readings.usage import UsageError, source_usage
 from sources.views import visible_source_or_404
 
@@ -155,11 +156,12 @@ def _changeable_reading_or_403(user, pk):
     return reading
 
 
-def _saved_message(reading):
+def _saved_message(reading, form):
+    # Each value as it was typed ("10 488,769"), which the household recognises; a float's :g would have
+    # shown six figures of it ("10488.8").
     source = reading.data_source
-    values = ", ".join(
-        f"{name} {reading.values[name]:g} {source.metrics[name]['unit']}" for name in sorted(reading.values)
-    )
+    shown = {name: form.typed_value(name) or reading_value(v, 6) for name, v in reading.values.items()}
+    values = ", ".join(f"{name} {shown[name]} {source.metrics[name]['unit']}" for name in sorted(shown))
     return f"Saved {values} at {date_format(timezone.localtime(reading.timestamp), 'j M Y, H:i')}."
 
 
@@ -181,7 +183,7 @@ def reading_create(request, source_pk):
         if request.method == "POST":
             form = ReadingForm(request.POST, source=source)
             if form.is_valid() and (reading := _save(form, request)):
-                messages.success(request, _saved_message(reading))
+                messages.success(request, _saved_message(reading, form))
                 if "add_another" in request.POST:
                     return redirect("readings:reading-create", source_pk=source.pk)
                 return redirect("readings:source-detail", pk=source.pk)
@@ -204,7 +206,7 @@ def reading_update(request, pk):
         if request.method == "POST":
             form = ReadingForm(request.POST, source=source, reading=reading)
             if form.is_valid() and _save(form, request):
-                messages.success(request, _saved_message(reading))
+                messages.success(request, _saved_message(reading, form))
                 return redirect("readings:source-detail", pk=source.pk)
         else:
             form = ReadingForm(source=source, reading=reading)

@@ -99,7 +99,18 @@ def test_a_member_adds_a_reading_in_local_time(client, member, meter):
     assert reading.values == {"energy": 1234.5}
     assert reading.created_by == member
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert messages == ["Saved energy 1234.5 kWh at 10 Mar 2025, 07:30."]
+    # The value as it was typed.
+    assert messages == ["Saved energy 1 234,5 kWh at 10 Mar 2025, 07:30."]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_saved_message_shows_every_figure_typed(client, member, meter):
+    response = signed_in(client, member).post(
+        add_url(meter), {"timestamp": "2025-03-10T07:30", "metric_energy": "10488.769"}
+    )
+    assert [str(m) for m in response.wsgi_request._messages] == [
+        "Saved energy 10488.769 kWh at 10 Mar 2025, 07:30."
+    ]
 
 
 @time_machine.travel(NOW, tick=False)

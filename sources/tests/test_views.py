@@ -161,6 +161,28 @@ def detail_url(source, **params):
     return url
 
 
+def test_a_source_without_readings_shows_an_empty_state_not_empty_axes(client, member, owner, viewer, meter):
+    client.force_login(owner)
+    page = client.get(detail_url(meter)).content.decode()
+    assert "No readings yet." in page
+    assert '<figure class="chart">' not in page
+    for url in (
+        reverse("readings:reading-create", args=[meter.pk]),
+        reverse("readings:reading-import", args=[meter.pk]),
+        reverse("sources:token-list", args=[meter.pk]),
+    ):
+        assert f'href="{url}"' in page
+    # A member adds readings but gives no tokens; a viewer is only told.
+    client.force_login(member)
+    page = client.get(detail_url(meter)).content.decode()
+    assert "Give a device a token" not in page and "Add a reading</a>" in page
+    client.force_login(viewer)
+    page = client.get(detail_url(meter)).content.decode()
+    assert "No readings yet." in page and "Add a reading</a>" not in page
+    ReadingFactory(data_source=meter)
+    assert '<figure class="chart">' in client.get(detail_url(meter)).content.decode()
+
+
 def test_the_source_page_lists_readings_newest_first_in_local_time(client, member, owner, meter):
     ReadingFactory(
         data_source=meter,

@@ -90,7 +90,8 @@ def test_add_a_reading_from_the_form_and_find_it_in_the_table(page, member, mete
     page.goto(f"/sources/{meter.pk}/?period=day&date=2025-01-13")
     first_row = page.locator("#readings tbody tr").first
     assert first_row.locator("td").nth(0).inner_text() == "13 Jan 2025, 23:00"
-    assert first_row.locator("td").nth(1).inner_text() == "1,031.25"
+    # The value, and under it what was used and what it cost since the reading before (1,027.5 kWh at 0.30).
+    assert first_row.locator("td").nth(1).inner_text() == "1,031.25\n+3.75 · 1.12"
     assert first_row.get_by_role("link", name="Edit").is_visible()
     chart = page.get_by_role(
         "img", name="Bar chart of energy used per hour in kWh, Mon 13 Jan 2025.", exact=False
@@ -124,7 +125,7 @@ def test_a_lower_meter_value_is_stored_only_after_confirming(page, owner, meter)
     page.get_by_role("button", name="Save reading").click()
 
     wait_for_path(page, f"/sources/{meter.pk}/")
-    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "12"
+    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text().split("\n")[0] == "12"
     assert Reading.objects.count() == 13
 
 
@@ -136,7 +137,10 @@ def test_change_and_delete_a_reading(page, owner, meter):
     snap(page, "change-reading")
     page.get_by_role("button", name="Save reading").click()
     wait_for_path(page, f"/sources/{meter.pk}/")
-    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,027.75"
+    assert (
+        page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text().split("\n")[0]
+        == "1,027.75"
+    )
 
     page.locator("#readings tbody tr").first.get_by_role("link", name="Delete").click()
     assert page.get_by_role("heading", name="Delete this reading?").is_visible()
@@ -144,7 +148,9 @@ def test_change_and_delete_a_reading(page, owner, meter):
     page.get_by_role("button", name="Delete reading").click()
 
     wait_for_path(page, f"/sources/{meter.pk}/")
-    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,025"
+    assert (
+        page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text().split("\n")[0] == "1,025"
+    )
     assert Reading.objects.count() == 11
 
 
@@ -163,13 +169,13 @@ def test_page_through_older_readings_and_periods(page, owner, meter):
     # Older and newer pages replace the table in place (htmx) and keep their address.
     page.get_by_role("link", name="Older →").click()
     page.wait_for_url("**before=*")
-    assert rows.first.locator("td").nth(1).inner_text() == "986"
+    assert rows.first.locator("td").nth(1).inner_text().split("\n")[0] == "986"
     assert rows.count() == 25
 
     page.get_by_role("link", name="← Newer").click()
     page.wait_for_url("**after=*")
     assert rows.count() == 25
-    assert rows.first.locator("td").nth(1).inner_text() == "1,027.5"
+    assert rows.first.locator("td").nth(1).inner_text().split("\n")[0] == "1,027.5"
 
     # The period picker: from January 2025 to the week of 1 January, then the week after.
     usage = page.locator("#usage")
@@ -276,7 +282,9 @@ def test_import_a_small_csv(page, owner, meter):
 
     wait_for_path(page, f"/sources/{meter.pk}/")
     assert page.get_by_role("status").inner_text() == "Imported 2 new readings."
-    assert page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text() == "1,032.5"
+    assert (
+        page.locator("#readings tbody tr").first.locator("td").nth(1).inner_text().split("\n")[0] == "1,032.5"
+    )
     assert Reading.objects.count() == 14
 
 

@@ -3,6 +3,7 @@ sources' newest readings and this month's usage."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import groupby
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Household
 from readings.models import Reading
 from readings.usage import household_summaries
+from readings.usage.increase import register_increase
 from sources.models import DataSource, SourceType
 
 PAGE_SIZE = 25
@@ -49,11 +51,41 @@ def readings_page(source, user, *, before=None, after=None, size=PAGE_SIZE):
         has_newer = (
             before is not None and Reading.objects.of_source(source).filter(timestamp__gte=before).exists()
         )
+    _attach_use_since_the_reading_before(source, rows)
     return ReadingsPage(
         rows=rows,
         newer_than=rows[0].timestamp if rows and has_newer else None,
         older_than=rows[-1].timestamp if rows and has_older else None,
     )
+
+
+def _attach_use_since_the_reading_before(source, rows):
+    """Give each reading (newest first) `since`: {register metric: (increase, cost or None)} from the reading
+    of that metric before it, by the one rule of an increase (a drop counts as nothing). The page's oldest
+    rows look one reading further back: a query per register metric, whatever the number of rows."""
+    for reading in rows:
+        reading.since = {}
+    if not rows:
+        return
+    price = None if source.price_per_unit is None else Decimal(source.price_per_unit)
+    for metric in (name for name in source.metric_names if source.is_cumulative(name)):
+        before = (
+            Reading.objects.of_source(source)
+            .filter(timestamp__lt=rows[-1].timestamp, values__has_key=metric)
+            .order_by("-timestamp")
+            .values_list("values", flat=True)
+            .first()
+        )
+        previous = None if before is None else float(before[metric])
+        for reading in reversed(rows):
+            if metric not in reading.values:
+                continue
+            value = float(reading.values[metric])
+            if previous is not None:
+                increase = register_increase(previous, value)
+                cost = None if price is None else Decimal(repr(increase)) * price
+                reading.since[metric] = (increase, cost)
+            previous = value
 
 
 PACE_READINGS = 10

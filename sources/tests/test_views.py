@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -7,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tests.factories import HouseholdFactory, MembershipFactory
 from homelog.testing import assert_constant_queries
+from readings import selectors
 from readings.models import Reading
 from readings.tests.factories import ReadingFactory, bulk_create_readings
 from readings.tests.helpers import readings_committed
@@ -181,6 +183,28 @@ def test_a_source_without_readings_shows_an_empty_state_not_empty_axes(client, m
     assert "No readings yet." in page and "Add a reading</a>" not in page
     ReadingFactory(data_source=meter)
     assert '<figure class="chart">' in client.get(detail_url(meter)).content.decode()
+
+
+def test_each_reading_shows_what_was_used_and_what_it_cost_since_the_one_before(client, member, meter):
+    # The page's oldest reading looks one further back; a meter replaced (a drop) counts as nothing used.
+    for hour, value in enumerate([100.0, 112.5, 120.0, 3.0, 5.25]):
+        ReadingFactory(
+            data_source=meter,
+            timestamp=dt.datetime(2025, 3, 9, hour, tzinfo=dt.UTC),
+            values={"energy": value},
+        )
+    page = selectors.readings_page(meter, member, size=4)
+    assert [reading.since for reading in page.rows] == [
+        {"energy": (2.25, Decimal("0.720000"))},
+        {"energy": (0.0, Decimal("0.000000"))},
+        {"energy": (7.5, Decimal("2.400000"))},
+        {"energy": (12.5, Decimal("4.000000"))},
+    ]
+    html = signed_in(client, member).get(detail_url(meter)).content.decode()
+    assert '<span class="muted since" title="since the reading before">+12.5 · 4.00</span>' in html
+    # The first reading of all has nothing before it.
+    first = selectors.readings_page(meter, member, before=dt.datetime(2025, 3, 9, 1, tzinfo=dt.UTC))
+    assert [reading.since for reading in first.rows] == [{}]
 
 
 def test_the_source_page_lists_readings_newest_first_in_local_time(client, member, owner, meter):

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role
-from accounts.tests.factories import HouseholdFactory, MembershipFactory, UserFactory
+from accounts.tests.factories import HouseholdFactory, InvitationFactory, MembershipFactory, UserFactory
 from homelog.testing import assert_constant_queries
 from sources.tests.factories import DataSourceFactory
 
@@ -28,6 +28,7 @@ def grow_households(n):
         ("admin:accounts_user_changelist", UserFactory.create_batch),
         ("admin:accounts_household_changelist", grow_households),
         ("admin:accounts_membership_changelist", MembershipFactory.create_batch),
+        ("admin:accounts_invitation_changelist", InvitationFactory.create_batch),
     ],
 )
 def test_changelists_run_a_constant_number_of_queries(admin_client, url_name, grow):

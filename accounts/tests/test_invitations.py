@@ -1,11 +1,15 @@
 """Membership is an invitation the invitee accepts: an owner invites an email address, and the answer is the
 same whether or not the address has an account; whoever signs in with it joins, or declines."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Invitation, Membership, Role
 from accounts.tests.factories import HouseholdFactory, InvitationFactory, UserFactory
+from homelog.api.fixtures import bearer_client
 from homelog.testing import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +86,59 @@ def test_nobody_else_can_accept_or_see_an_invitation(api, owner, member, househo
     assert [row["email"] for row in api(owner).get(url).json()] == ["kim@example.com"]
     assert api(owner).delete(f"{url}/{invitation.pk}").status_code == 204
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"email": "not an address", "role": "member"}, {"email": ["Enter a valid email address."]}),
+        ({"email": "kim@example.com", "role": "king"}, {"role": ['"king" is not a valid choice.']}),
+        ({"role": "member"}, {"email": ["This field is required."]}),
+    ],
+)
+def test_a_bad_invitation_is_a_400_naming_the_field_and_stores_nothing(api, owner, household, body, errors):
+    response = api(owner).post(members_url(household), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors
+    assert not Invitation.objects.exists()
+
+
+def test_another_households_invitations_are_not_found(api, owner):
+    elsewhere = HouseholdFactory()
+    invitation = InvitationFactory(household=elsewhere)
+    assert api(owner).post(members_url(elsewhere), {"email": "kim@example.com"}).status_code == 404
+    url = f"/api/households/{elsewhere.pk}/invitations"
+    assert api(owner).get(url).status_code == 404
+    assert api(owner).delete(f"{url}/{invitation.pk}").status_code == 404
+    assert Invitation.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time anyway")
+@pytest.mark.django_db(transaction=True)
+def test_an_invitation_accepted_twice_at_once_makes_one_membership(household):
+    kim = UserFactory(email="kim@example.com")
+    for round_ in range(5):
+        invitation = InvitationFactory(household=household, email=kim.email, role=Role.VIEWER)
+        barrier = threading.Barrier(2)
+        statuses = []
+
+        def accept(invitation=invitation, barrier=barrier, statuses=statuses):
+            client = bearer_client(kim)
+            barrier.wait()
+            try:
+                statuses.append(client.post(f"/api/invitations/{invitation.pk}/accept").status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=accept) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [201, 404], round_
+        assert Membership.objects.filter(household=household, user=kim).count() == 1
+        assert not Invitation.objects.exists()
+        Membership.objects.filter(user=kim).delete()
 
 
 def test_the_invitee_declines(api, household):

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Household, Membership, Role
-from accounts.tests.factories import DEFAULT_PASSWORD, MembershipFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, InvitationFactory, MembershipFactory
 from homelog.testing import assert_constant_queries
 from sources.tests.factories import DataSourceFactory
 
@@ -295,6 +295,7 @@ def test_settings_take_the_same_queries_for_2_and_40_members_and_sources(client,
         for _ in range(n):
             MembershipFactory(household=household)
             DataSourceFactory(household=household)
+            InvitationFactory(household=household)
 
     assert_constant_queries(client, settings_url(household), grow, small=2, large=40)
     assert Household.objects.get().memberships.count() == 41
